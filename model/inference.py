@@ -1,0 +1,60 @@
+"""Batched, length-aware prediction over articles: shared by the Tagger, training and evaluation."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+from transformers import PreTrainedTokenizerBase
+
+from .modeling import ClaimTaggerModel
+from .windows import Window, collate, pack_article
+
+Span = tuple[int, int]
+
+
+def tokenize_sentences(tokenizer: PreTrainedTokenizerBase, text: str, spans: Sequence[Span]) -> list[list[int]]:
+    """Token ids of each sentence, without special tokens."""
+    if not spans:
+        return []
+    pieces = [text[start:end] for start, end in spans]
+    return tokenizer(pieces, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+
+
+def encode_articles(tokenizer: PreTrainedTokenizerBase, model: ClaimTaggerModel, texts: Sequence[str],
+                    spans: Sequence[Sequence[Span]]) -> list[Window]:
+    """Windows for several articles, packed as the model was trained (context on or off)."""
+    cfg = model.config
+    windows: list[Window] = []
+    for index, (text, article_spans) in enumerate(zip(texts, spans)):
+        windows += pack_article(tokenize_sentences(tokenizer, text, article_spans), article=index,
+                                max_length=cfg.max_length, context=cfg.context, context_tokens=cfg.context_tokens,
+                                cls_id=tokenizer.cls_token_id, sep_id=tokenizer.sep_token_id)
+    return windows
+
+
+@torch.inference_mode()
+def predict_probs(model: ClaimTaggerModel, tokenizer: PreTrainedTokenizerBase, texts: Sequence[str],
+                  spans: Sequence[Sequence[Span]], batch_size: int = 32) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Probabilities of both heads for every given sentence of every article.
+
+    Windows of all articles are sorted by length and run ``batch_size`` at a time, so padding is small.
+
+    Returns:
+        For each article, ``(source_probs, claim_probs)`` arrays of shape (sentences, labels).
+    """
+    model.eval()
+    windows = encode_articles(tokenizer, model, texts, spans)
+    order = sorted(range(len(windows)), key=lambda i: len(windows[i]), reverse=True)
+    n_source, n_claim = len(model.config.source_labels), len(model.config.claim_labels)
+    out = [(np.zeros((len(s), n_source), dtype=np.float32), np.zeros((len(s), n_claim), dtype=np.float32)) for s in spans]
+    for begin in range(0, len(order), batch_size):
+        batch = collate([windows[i] for i in order[begin:begin + batch_size]], tokenizer.pad_token_id)
+        result = model(batch.input_ids, batch.attention_mask, batch.token_target, batch.num_targets)
+        source = torch.softmax(result.source_logits.float(), dim=-1).numpy()
+        claim = torch.softmax(result.claim_logits.float(), dim=-1).numpy()
+        for row, (article, sentence) in enumerate(batch.target_keys):
+            out[article][0][sentence] = source[row]
+            out[article][1][sentence] = claim[row]
+    return out

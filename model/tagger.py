@@ -1,0 +1,138 @@
+"""The scoring API: ``Tagger.load(dir)``, ``score(text)``, ``score_many(texts)``."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import torch
+
+from factattr.data.segment import segment
+from factattr.errors import InputError
+
+from .checkpoint import load_checkpoint
+from .inference import predict_probs
+
+
+@dataclass(frozen=True)
+class SentenceResult:
+    """One sentence: ``text == article[start:end]``, the two labels and every label's probability."""
+
+    text: str
+    start: int
+    end: int
+    source: str
+    claim_type: str
+    source_probs: dict[str, float]
+    claim_type_probs: dict[str, float]
+
+    @property
+    def source_score(self) -> float:
+        return self.source_probs[self.source]
+
+    @property
+    def claim_type_score(self) -> float:
+        return self.claim_type_probs[self.claim_type]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ArticleResult:
+    text: str
+    sentences: tuple[SentenceResult, ...]
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "sentences": [s.to_dict() for s in self.sentences]}
+
+
+def check_text(text: object, where: str = "text") -> str:
+    """Refuse what is not usable article text, with a message that says what was received."""
+    if isinstance(text, bytes):
+        raise InputError(f"{where} must be str, got bytes; decode it first (e.g. data.decode('utf-8'))")
+    if not isinstance(text, str):
+        raise InputError(f"{where} must be str, got {type(text).__name__}")
+    if not text.strip():
+        raise InputError(f"{where} is empty or only white space; give the article's text")
+    return text
+
+
+class Tagger:
+    """A loaded checkpoint that tags articles sentence by sentence."""
+
+    def __init__(self, model, tokenizer, config, batch_size: int | None = None):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.config = config
+        self.batch_size = batch_size or config.inference.batch_size
+        self.source_labels = list(model.config.source_labels)
+        self.claim_labels = list(model.config.claim_labels)
+
+    @classmethod
+    def load(cls, path: str | Path, *, quantize: str | None = None, threads: int | None = None,
+             batch_size: int | None = None) -> "Tagger":
+        """Load a checkpoint directory.
+
+        Args:
+            path: a directory written by ``factattr train`` (e.g. ``runs/default/best``).
+            quantize: ``"none"`` or ``"dynamic_int8"``; defaults to the checkpoint config's ``inference.quantize``.
+            threads: torch CPU threads; defaults to the config's ``inference.threads``.
+            batch_size: windows per forward pass; defaults to the config's ``inference.batch_size``.
+
+        Raises:
+            CheckpointError: the directory is not a complete checkpoint.
+        """
+        model, tokenizer, config = load_checkpoint(path)
+        torch.set_num_threads(threads or config.inference.threads)
+        mode = quantize or config.inference.quantize
+        if mode == "dynamic_int8":
+            model = quantize_dynamic_int8(model)
+        elif mode != "none":
+            raise InputError(f"quantize must be 'none' or 'dynamic_int8', got {mode!r}")
+        return cls(model, tokenizer, config, batch_size)
+
+    def score(self, text: str) -> ArticleResult:
+        """Segment one article and label every sentence. Raises InputError for non-text or empty text."""
+        return next(self.score_many([text]))
+
+    def score_many(self, texts: Iterable[str], batch_size: int | None = None) -> Iterator[ArticleResult]:
+        """Score a stream of articles, ``batch_size`` articles per group, yielding results in order."""
+        group: list[str] = []
+        size = batch_size or self.batch_size
+        for i, text in enumerate(texts):
+            group.append(check_text(text, f"text #{i}"))
+            if len(group) == size:
+                yield from self._score_group(group)
+                group = []
+        if group:
+            yield from self._score_group(group)
+
+    def score_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> list[ArticleResult]:
+        """Label given sentence spans (e.g. gold sentences) instead of the segmenter's."""
+        return self._results(texts, spans)
+
+    def _score_group(self, texts: list[str]) -> list[ArticleResult]:
+        return self._results(texts, [segment(text) for text in texts])
+
+    def _results(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> list[ArticleResult]:
+        probs = predict_probs(self.model, self.tokenizer, texts, spans, self.batch_size)
+        results = []
+        for text, article_spans, (source_p, claim_p) in zip(texts, spans, probs):
+            sentences = []
+            for (start, end), sp, cp in zip(article_spans, source_p, claim_p):
+                sentences.append(SentenceResult(
+                    text=text[start:end], start=start, end=end,
+                    source=self.source_labels[int(sp.argmax())], claim_type=self.claim_labels[int(cp.argmax())],
+                    source_probs={label: float(p) for label, p in zip(self.source_labels, sp)},
+                    claim_type_probs={label: float(p) for label, p in zip(self.claim_labels, cp)}))
+            results.append(ArticleResult(text=text, sentences=tuple(sentences)))
+        return results
+
+
+def quantize_dynamic_int8(model):
+    """int8 weights for every linear layer, activations quantised on the fly (CPU inference only)."""
+    from torch.ao.quantization import quantize_dynamic
+
+    return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)

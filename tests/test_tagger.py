@@ -1,0 +1,119 @@
+"""The scoring API and CLI on a tiny trained checkpoint."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from factattr import Tagger
+from factattr.errors import CheckpointError, InputError
+
+ARTICLE = ("Army retakes Palmyra, SANA says\n\nThe Syrian army said it retook Palmyra. A military source told SANA "
+           "that jets struck Raqqa.\n\nPalmyra is a town on the Euphrates river.")
+AWKWARD = ("\u201cQuoted\u201d caf\u00e9 na\u00efve \u2014 The coalition said ISIL has 900 fighters left in Raqqa.\r\n"
+           "  \u0627\u0644\u0631\u0642\u0629 \U0001F4A5 The Observatory warned the fighting in Mosul would get worse.  ")
+
+
+@pytest.fixture(scope="module")
+def tagger(tiny_checkpoint):
+    return Tagger.load(tiny_checkpoint)
+
+
+def test_score_labels_sentences_with_offsets_and_probabilities(tagger):
+    result = tagger.score(ARTICLE)
+    assert [s.text for s in result.sentences] == [
+        "Army retakes Palmyra, SANA says", "The Syrian army said it retook Palmyra.",
+        "A military source told SANA that jets struck Raqqa.", "Palmyra is a town on the Euphrates river."]
+    for s in result.sentences:
+        assert ARTICLE[s.start:s.end] == s.text
+        assert set(s.source_probs) == set(tagger.source_labels) and abs(sum(s.source_probs.values()) - 1) < 1e-5
+        assert abs(sum(s.claim_type_probs.values()) - 1) < 1e-5
+        assert s.source == max(s.source_probs, key=s.source_probs.get)
+    # The tiny model has learnt the synthetic templates.
+    assert [(s.source, s.claim_type) for s in result.sentences[1:]] == [
+        ("syrian_army", "territorial_control"), ("anonymous_officer", "military_action"), ("none", "background")]
+
+
+def test_to_dict_is_json_ready(tagger):
+    data = tagger.score(ARTICLE).to_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert data["sentences"][0].keys() == {"text", "start", "end", "source", "claim_type", "source_probs", "claim_type_probs"}
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("", "empty or only white space"), ("  \n\t ", "empty or only white space"),
+    (None, "must be str, got NoneType"), (b"bytes", "got bytes; decode it first"), (42, "must be str, got int"),
+])
+def test_bad_input_is_refused_plainly(tagger, bad, message):
+    with pytest.raises(InputError, match=message):
+        tagger.score(bad)
+
+
+def test_bad_input_in_a_stream_names_its_position(tagger):
+    with pytest.raises(InputError, match=r"text #1 is empty"):
+        list(tagger.score_many([ARTICLE, ""]))
+
+
+def test_offsets_on_awkward_unicode(tagger):
+    result = tagger.score(AWKWARD)
+    assert len(result.sentences) >= 2
+    for s in result.sentences:
+        assert AWKWARD[s.start:s.end] == s.text and s.text == s.text.strip()
+
+
+def test_batch_equals_single_and_is_deterministic(tagger):
+    texts = [ARTICLE, AWKWARD, ARTICLE.replace("Palmyra", "Manbij"), "One short line about Mosul"]
+    alone = [tagger.score(t) for t in texts]
+    batched = list(tagger.score_many(texts, batch_size=3))
+    assert len(batched) == len(texts)
+    for a, b in zip(alone, batched):
+        assert [(s.start, s.end, s.source, s.claim_type) for s in a.sentences] == \
+               [(s.start, s.end, s.source, s.claim_type) for s in b.sentences]
+        for sa, sb in zip(a.sentences, b.sentences):
+            for label in sa.source_probs:
+                assert sa.source_probs[label] == pytest.approx(sb.source_probs[label], abs=1e-5)
+    assert tagger.score(ARTICLE) == tagger.score(ARTICLE)
+
+
+def test_long_article_is_windowed_not_truncated(tagger):
+    sentence = "The coalition said ISIL has 500 fighters left in Raqqa."
+    text = " ".join([sentence] * 60)  # far beyond one 64-token window
+    result = tagger.score(text)
+    assert len(result.sentences) == 60
+    assert result.sentences[-1].end == len(text)
+    assert {s.source for s in result.sentences} == {"us_coalition"}
+
+
+def test_int8_path_loads_and_agrees(tiny_checkpoint, tagger):
+    int8 = Tagger.load(tiny_checkpoint, quantize="dynamic_int8")
+    a, b = tagger.score(ARTICLE), int8.score(ARTICLE)
+    assert [s.source for s in a.sentences] == [s.source for s in b.sentences]
+
+
+def test_load_refuses_a_non_checkpoint(tmp_path):
+    with pytest.raises(CheckpointError, match="has no config.json"):
+        Tagger.load(tmp_path)
+
+
+def run_cli(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "factattr.cli", *args], input=stdin, capture_output=True, text=True)
+
+
+def test_cli_score_table_json_and_jsonl(tiny_checkpoint, tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text(ARTICLE, encoding="utf-8")
+    table = run_cli("score", str(path), "--checkpoint", str(tiny_checkpoint))
+    assert table.returncode == 0, table.stderr
+    assert "anonymous_officer" in table.stdout and "A military source told SANA" in table.stdout
+    as_json = json.loads(run_cli("score", str(path), "--checkpoint", str(tiny_checkpoint), "--format", "json").stdout)
+    assert len(as_json["sentences"]) == 4
+    lines = "\n".join(json.dumps({"id": f"x{i}", "text": t}) for i, t in enumerate([ARTICLE, AWKWARD]))
+    jsonl = run_cli("score", "--checkpoint", str(tiny_checkpoint), "--format", "jsonl", stdin=lines)
+    out = [json.loads(l) for l in jsonl.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["x0", "x1"] and out[0]["sentences"][0]["start"] == 0
+
+
+def test_cli_refuses_empty_input(tiny_checkpoint):
+    result = run_cli("score", "--checkpoint", str(tiny_checkpoint), stdin="   \n")
+    assert result.returncode == 1 and "empty or only white space" in result.stderr

@@ -1,0 +1,1 @@
+"""factattr.training: fine-tuning a tagger from a YAML config (``factattr.training.train.train``)."""

@@ -1,0 +1,229 @@
+"""``factattr train CONFIG``: fine-tune the encoder and both heads, keep the best dev checkpoint.
+
+Reads top to bottom: seed, data, model, optimizer and schedule, loop (train, evaluate, save), result.
+Run directory: ``metrics.jsonl`` (a line per logged step and per epoch), ``config.yaml``, ``last/`` (the
+latest epoch, with ``resume.pt``) and ``best/`` (the best epoch by the mean of the heads' macro-F1).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+from transformers import get_linear_schedule_with_warmup
+
+from factattr.config import Config, config_to_yaml
+from factattr.data.corpus import load_splits
+from factattr.errors import ConfigError
+from factattr.eval.metrics import macro_f1
+from factattr.model.checkpoint import atomic_directory, build_model, load_checkpoint, save_checkpoint
+from factattr.model.inference import encode_articles, predict_probs
+from factattr.model.windows import collate
+
+from .augment import maybe_scrape
+
+log = logging.getLogger("factattr.train")
+HEADS = ("source", "claim_type")
+
+
+def set_seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def class_weights(labels: list[int], n: int, mode: str) -> torch.Tensor:
+    """Inverse-frequency weights ('balanced'), their square root ('sqrt'), or ones ('none')."""
+    if mode == "none":
+        return torch.ones(n)
+    counts = np.bincount(labels, minlength=n).astype(float)
+    weights = np.where(counts > 0, len(labels) / (n * np.maximum(counts, 1)), 0.0)
+    if mode == "sqrt":
+        weights = np.sqrt(weights)
+    return torch.tensor(weights / weights[counts > 0].mean(), dtype=torch.float)
+
+
+def _articles(dataset) -> list[dict]:
+    return [dict(row) for row in dataset]
+
+
+def evaluate_split(model, tokenizer, articles: list[dict], batch_size: int) -> dict:
+    """Macro-F1 of both heads on gold sentences, and their mean (the model-selection score)."""
+    texts = [a["text"] for a in articles]
+    spans = [[(s["start"], s["end"]) for s in a["sentences"]] for a in articles]
+    probs = predict_probs(model, tokenizer, texts, spans, batch_size)
+    metrics = {}
+    for h, (head, labels) in enumerate((("source", model.config.source_labels), ("claim_type", model.config.claim_labels))):
+        gold = [s[head] for a in articles for s in a["sentences"]]
+        pred = [labels[int(i)] for p in probs for i in p[h].argmax(-1)] if probs else []
+        metrics[f"{head}_macro_f1"] = macro_f1(gold, pred, labels)
+        metrics[f"{head}_accuracy"] = float(np.mean([g == p for g, p in zip(gold, pred)])) if gold else 0.0
+    metrics["score"] = (metrics["source_macro_f1"] + metrics["claim_type_macro_f1"]) / 2
+    return metrics
+
+
+def _prepare_output(config: Config, resume: bool, overwrite: bool) -> Path:
+    out = Path(config.output_dir)
+    if resume:
+        if not (out / "last" / "resume.pt").is_file():
+            raise ConfigError(f"--resume: {out / 'last'} holds no resumable checkpoint; train without --resume first")
+        return out
+    if out.exists() and any(out.iterdir()):
+        if not overwrite:
+            raise ConfigError(f"output_dir {str(out)!r} already exists and is not empty; use --overwrite to "
+                              "replace it or --resume to continue it")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def train(config: Config, *, resume: bool = False, overwrite: bool = False, progress: bool = True) -> Path:
+    """Train from a validated config and return the path of the best checkpoint.
+
+    Raises:
+        ConfigError: the output directory is not empty (without ``overwrite``) or has nothing to resume.
+        CorpusError: the corpus breaks the format or uses labels missing from the schema.
+    """
+    tc = config.training
+    set_seed(tc.seed)
+    torch.set_num_threads(tc.threads)
+    out = _prepare_output(config, resume, overwrite)
+    (out / "config.yaml").write_text(config_to_yaml(config), encoding="utf-8")
+
+    # Data: article-level splits; windows are shuffled each epoch (and rebuilt when augmenting).
+    splits = load_splits(config)
+    train_articles = _articles(splits["train"])
+    if tc.limit:
+        train_articles = train_articles[: tc.limit]
+    dev_articles = _articles(splits["dev"])
+    if not train_articles or not dev_articles:
+        raise ConfigError(f"the corpus split gives {len(train_articles)} training and {len(dev_articles)} dev "
+                          "articles; both must be non-empty (check data.corpus and the split fractions)")
+
+    # Model: fresh, or the last checkpoint when resuming.
+    model, tokenizer = build_model(config)
+    label_ids = {h: {name: i for i, name in enumerate(config.label_names(h))} for h in HEADS}
+    windows = encode_articles(tokenizer, model, *maybe_scrape(train_articles, 0.0, random.Random(0)))
+    gold = {(ai, si): (label_ids["source"][s["source"]], label_ids["claim_type"][s["claim_type"]])
+            for ai, a in enumerate(train_articles) for si, s in enumerate(a["sentences"])}
+    model.source_class_weights = class_weights([g[0] for g in gold.values()], len(label_ids["source"]), tc.class_weighting)
+    model.claim_class_weights = class_weights([g[1] for g in gold.values()], len(label_ids["claim_type"]), tc.class_weighting)
+    model.head_weights = dict(tc.head_weights)
+    model.label_smoothing = tc.label_smoothing
+    log.info("resolved config:\n%s", config_to_yaml(config))
+    log.info("%d training articles -> %d windows, %d sentences; %d dev articles", len(train_articles), len(windows),
+             len(gold), len(dev_articles))
+    for w in windows[:3]:
+        log.info("example window: %s", tokenizer.decode(w.input_ids)[:300])
+
+    # Optimizer and schedule: the pretrained encoder moves slowly, the fresh heads faster.
+    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
+    encoder_params = list(model.encoder.named_parameters())
+    groups = [
+        {"params": [p for n, p in encoder_params if not n.endswith(no_decay)], "lr": tc.lr, "weight_decay": tc.weight_decay},
+        {"params": [p for n, p in encoder_params if n.endswith(no_decay)], "lr": tc.lr, "weight_decay": 0.0},
+        {"params": list(model.source_head.parameters()) + list(model.claim_head.parameters()), "lr": tc.head_lr,
+         "weight_decay": 0.0},
+    ]
+    optimizer = torch.optim.AdamW(groups)
+    steps_per_epoch = math.ceil(len(windows) / tc.batch_size)
+    total_steps = min(steps_per_epoch * tc.epochs, tc.max_steps or 10**12)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(tc.warmup_ratio * total_steps), total_steps)
+
+    state = {"epoch": 0, "step": 0, "best_score": -1.0, "best_epoch": 0, "stale": 0, "elapsed": 0.0}
+    if resume:
+        resumed, _, _ = load_checkpoint(out / "last", expect=config)
+        model.load_state_dict(resumed.state_dict())
+        saved = torch.load(out / "last" / "resume.pt", weights_only=True)  # never unpickles arbitrary objects
+        optimizer.load_state_dict(saved["optimizer"])
+        scheduler.load_state_dict(saved["scheduler"])
+        state.update(saved["state"])
+        torch.set_rng_state(saved["torch_rng"])
+        random.setstate(_tuplify(saved["python_rng"]))
+        log.info("resuming after epoch %d (step %d)", state["epoch"], state["step"])
+
+    metrics_log = (out / "metrics.jsonl").open("a", encoding="utf-8")
+    started = time.time() - state["elapsed"]
+    stop = False
+    while state["epoch"] < tc.epochs and not stop:
+        epoch = state["epoch"] + 1
+        model.train()
+        if tc.augment_scraped:  # a fresh, seeded choice of scraped-looking articles each epoch
+            windows = encode_articles(tokenizer, model, *maybe_scrape(train_articles, tc.augment_scraped,
+                                                                      random.Random(tc.seed * 1000 + epoch)))
+        order = torch.randperm(len(windows), generator=torch.Generator().manual_seed(tc.seed + epoch)).tolist()
+        bar = tqdm(range(0, len(order), tc.batch_size), desc=f"epoch {epoch}/{tc.epochs}", disable=not progress,
+                   unit="step")
+        running = []
+        for begin in bar:
+            batch = collate([windows[i] for i in order[begin:begin + tc.batch_size]], tokenizer.pad_token_id)
+            targets = torch.tensor([gold[key] for key in batch.target_keys], dtype=torch.long)
+            result = model(batch.input_ids, batch.attention_mask, batch.token_target, batch.num_targets,
+                           source_labels=targets[:, 0], claim_labels=targets[:, 1])
+            optimizer.zero_grad(set_to_none=True)
+            result.loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
+            optimizer.step()
+            scheduler.step()
+            state["step"] += 1
+            running.append(result.loss.item())
+            bar.set_postfix(loss=f"{np.mean(running[-20:]):.3f}")
+            if state["step"] % tc.log_every == 0:
+                metrics_log.write(json.dumps({"type": "step", "epoch": epoch, "step": state["step"],
+                                              "loss": float(np.mean(running[-tc.log_every:])),
+                                              "lr": scheduler.get_last_lr()[0]}) + "\n")
+                metrics_log.flush()
+            if tc.max_steps and state["step"] >= tc.max_steps:
+                stop = True
+                break
+
+        dev = evaluate_split(model, tokenizer, dev_articles, config.evaluation.batch_size)
+        state["epoch"] = epoch
+        state["elapsed"] = time.time() - started
+        improved = dev["score"] > state["best_score"]
+        if improved:
+            state.update(best_score=dev["score"], best_epoch=epoch, stale=0)
+        else:
+            state["stale"] += 1
+        record = {"type": "epoch", "epoch": epoch, "step": state["step"], "train_loss": float(np.mean(running)),
+                  **{f"dev_{k}": v for k, v in dev.items()}, "elapsed_s": round(state["elapsed"], 1), "best": improved}
+        metrics_log.write(json.dumps(record) + "\n")
+        metrics_log.flush()
+        log.info("epoch %d step %d loss %.4f dev source macro-F1 %.4f claim_type macro-F1 %.4f%s", epoch, state["step"],
+                 record["train_loss"], dev["source_macro_f1"], dev["claim_type_macro_f1"], " (best)" if improved else "")
+
+        metrics = {**{f"dev_{k}": v for k, v in dev.items()}, "epoch": epoch, "step": state["step"],
+                   "train_seconds": round(state["elapsed"], 1)}
+
+        def resume_state(tmp: Path) -> None:
+            torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "state": dict(state),
+                        "torch_rng": torch.get_rng_state(), "python_rng": random.getstate()}, tmp / "resume.pt")
+
+        save_checkpoint(out / "last", model, tokenizer, config, metrics, extra=resume_state)
+        if improved:
+            atomic_directory(out / "best", lambda tmp: _copy_checkpoint(out / "last", tmp))
+        if state["stale"] >= tc.patience:
+            log.info("no dev improvement for %d epochs: stopping early", tc.patience)
+            stop = True
+    metrics_log.close()
+    log.info("best epoch %d, dev score %.4f, %.0f s", state["best_epoch"], state["best_score"], state["elapsed"])
+    return out / "best"
+
+
+def _copy_checkpoint(source: Path, tmp: Path) -> None:
+    for path in source.iterdir():
+        if path.name != "resume.pt":  # best/ is for use, not for resuming
+            shutil.copy2(path, tmp / path.name)
+
+
+def _tuplify(value):
+    """``random.setstate`` needs tuples; the state comes back from torch.load with lists inside."""
+    return tuple(_tuplify(v) for v in value) if isinstance(value, (list, tuple)) else value
