@@ -1,0 +1,1 @@
+"""factattr.eval: metrics, baselines and evaluation reports."""

@@ -1,0 +1,78 @@
+"""Classification metrics for one head: per-label P/R/F1, macro/weighted F1, confusion, calibration."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+
+def present_labels(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> list[str]:
+    """Schema labels that occur in the gold or predicted labels (the labels macro-F1 averages over)."""
+    seen = set(gold) | set(pred)
+    return [label for label in labels if label in seen]
+
+
+def macro_f1(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> float:
+    """Macro-F1 over the schema labels present in gold or predictions.
+
+    A label absent from both (e.g. no Iraqi statements in a Syria-only set) is left out rather than
+    counted as F1 = 0; a label predicted but never gold counts, with F1 = 0.
+    """
+    used = present_labels(gold, pred, labels)
+    if not used:
+        return 0.0
+    return float(f1_score(gold, pred, labels=used, average="macro", zero_division=0))
+
+
+def head_metrics(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> dict:
+    """Accuracy, macro and weighted F1, per-label precision/recall/F1/support and the confusion matrix."""
+    labels = list(labels)
+    used = present_labels(gold, pred, labels)
+    p, r, f, s = precision_recall_fscore_support(gold, pred, labels=labels, zero_division=0)
+    return {
+        "n": len(gold),
+        "accuracy": float(accuracy_score(gold, pred)) if len(gold) else 0.0,
+        "macro_f1": macro_f1(gold, pred, labels),
+        "weighted_f1": float(f1_score(gold, pred, labels=used, average="weighted", zero_division=0)) if used else 0.0,
+        "labels_in_macro": used,
+        "per_label": {label: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+                      for i, label in enumerate(labels)},
+        "confusion": confusion_matrix(gold, pred, labels=labels).tolist() if len(gold) else [[0] * len(labels)] * len(labels),
+    }
+
+
+def calibration(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> dict:
+    """Expected calibration error and the reliability diagram's bins (equal-width in confidence)."""
+    confidence = np.asarray(confidence, dtype=float)
+    correct = np.asarray(correct, dtype=float)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    rows, ece = [], 0.0
+    for i in range(bins):
+        lo, hi = edges[i], edges[i + 1]
+        mask = (confidence > lo) & (confidence <= hi) if i else (confidence >= lo) & (confidence <= hi)
+        count = int(mask.sum())
+        acc = float(correct[mask].mean()) if count else 0.0
+        conf = float(confidence[mask].mean()) if count else 0.0
+        if count:
+            ece += count / len(confidence) * abs(acc - conf)
+        rows.append({"lower": float(lo), "upper": float(hi), "count": count, "accuracy": acc, "confidence": conf})
+    return {"ece": float(ece), "bins": rows}
+
+
+def bootstrap_macro_f1(gold: Sequence[str], pred: Sequence[str], groups: Sequence[str], labels: Sequence[str],
+                       samples: int = 1000, seed: int = 0) -> tuple[float, float]:
+    """95% interval of macro-F1 by resampling whole articles (``groups``) with replacement."""
+    if samples <= 0 or not gold:
+        return (float("nan"), float("nan"))
+    gold, pred, groups = np.asarray(gold), np.asarray(pred), np.asarray(groups)
+    ids = np.unique(groups)
+    members = {g: np.flatnonzero(groups == g) for g in ids}
+    rng = np.random.default_rng(seed)
+    scores = []
+    for _ in range(samples):
+        index = np.concatenate([members[g] for g in rng.choice(ids, size=len(ids), replace=True)])
+        scores.append(macro_f1(gold[index].tolist(), pred[index].tolist(), labels))
+    low, high = np.percentile(scores, [2.5, 97.5])
+    return float(low), float(high)

@@ -1,0 +1,59 @@
+"""``report.md``: the evaluation report as Markdown tables, pictures and the worst errors."""
+
+from __future__ import annotations
+
+HEADS = ("source", "claim_type")
+
+
+def _f(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def render_markdown(r: dict, labels: dict) -> str:
+    al = r["alignment"]
+    out = [f"# factattr evaluation: {r['data']}", "",
+           f"Checkpoint `{r['checkpoint']}`; {r['n_articles']} articles, {r['n_gold_sentences']} gold sentences; "
+           f"segmentation: {r['segmentation']} ({r['n_predicted_sentences']} predicted sentences: {al['exact']} gold "
+           f"sentences matched exactly, {al['partial']} aligned with different boundaries, {al['unaligned_gold']} gold "
+           f"sentences unaligned (not scored), {al['unaligned_pred']} predicted sentences outside any gold sentence). "
+           f"Model scoring time {r['model_seconds']} s.", ""]
+    out += [f"> {note}" for note in r.get("notes", [])]
+    out += ["## Systems side by side", "",
+            "| system | source macro-F1 | source acc | source weighted-F1 | claim_type macro-F1 | claim_type acc | claim_type weighted-F1 |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, system in r["systems"].items():
+        s, c = system["source"], system["claim_type"]
+        out.append(f"| {name} | {_f(s['macro_f1'])} [{_f(s['macro_f1_ci95'][0])}, {_f(s['macro_f1_ci95'][1])}] | "
+                   f"{_f(s['accuracy'])} | {_f(s['weighted_f1'])} | {_f(c['macro_f1'])} [{_f(c['macro_f1_ci95'][0])}, "
+                   f"{_f(c['macro_f1_ci95'][1])}] | {_f(c['accuracy'])} | {_f(c['weighted_f1'])} |")
+    out += ["", "Brackets: 95% bootstrap interval over articles. Macro-F1 averages the labels present in gold or predictions.", "",
+            "Model margin over each baseline (macro-F1 points):", "", "| baseline | source | claim_type |", "|---|---:|---:|"]
+    for name, margin in r["margins"].items():
+        out.append(f"| {name} | {margin['source'] * 100:+.1f} | {margin['claim_type'] * 100:+.1f} |")
+    for head in HEADS:
+        m = r["systems"]["model"][head]
+        out += ["", f"## Model, {head}", "", "| label | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
+        for label, v in m["per_label"].items():
+            out.append(f"| {label} | {_f(v['precision'])} | {_f(v['recall'])} | {_f(v['f1'])} | {v['support']} |")
+        out += ["", f"Accuracy {_f(m['accuracy'])}, macro-F1 {_f(m['macro_f1'])}, weighted F1 {_f(m['weighted_f1'])}, "
+                    f"expected calibration error {_f(m['calibration']['ece'])}.", "",
+                f"![confusion {head}]({r['pictures'][f'confusion_{head}']}) ![reliability {head}]({r['pictures'][f'reliability_{head}']})",
+                "", "Confusion matrix (rows gold, columns predicted):", "", "```",
+                " " * 20 + "".join(f"{l[:9]:>10}" for l in labels[head])]
+        for label, row in zip(labels[head], m["confusion"]):
+            out.append(f"{label[:19]:<20}" + "".join(f"{v:>10}" for v in row))
+        out += ["```"]
+        for name, system in r["systems"].items():
+            if name == "model":
+                continue
+            per = system[head]["per_label"]
+            out.append(f"\n{name} per-label F1: " + ", ".join(f"{l} {_f(v['f1'])}" for l, v in per.items()))
+    out += ["", f"## The model's {len(r['errors'])} most confident errors", ""]
+    for i, e in enumerate(r["errors"], 1):
+        marks = "; ".join(f"{h}: gold `{e[h]['gold']}` (p={e[h]['gold_probability']:.2f}), predicted `{e[h]['predicted']}` "
+                          f"(p={e[h]['probability']:.2f})" for h in HEADS)
+        prev = " ".join(e["previous"].split())
+        out += [f"{i}. **{e['article']}#{e['index']}**: {marks}",
+                f"   - previous: {prev[:300] or '(first sentence)'}",
+                f"   - sentence: {' '.join(e['text'].split())[:400]}"]
+    return "\n".join(out) + "\n"
