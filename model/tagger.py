@@ -133,6 +133,11 @@ class Tagger:
 
 def quantize_dynamic_int8(model):
     """int8 weights for every linear layer, activations quantised on the fly (CPU inference only)."""
+    import warnings
+
     from torch.ao.quantization import quantize_dynamic
 
-    return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    with warnings.catch_warnings():  # torch announces a future move of this API; the path works as is
+        warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*", category=UserWarning)
+        warnings.filterwarnings("ignore", message=".*torch.ao.quantization.*", category=DeprecationWarning)
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)

@@ -1,0 +1,30 @@
+"""Inter-annotator agreement: Cohen's kappa between the first labels and an independent second pass.
+
+``data/agreement/second_pass.jsonl`` holds one line per doubly-annotated sentence: the article ``id``,
+sentence index ``i``, and the ``first``, ``second`` and adjudicated ``final`` labels of both fields.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sklearn.metrics import cohen_kappa_score
+
+HEADS = ("source", "claim_type")
+
+
+def read_pass(path: str | Path) -> list[dict]:
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def agreement(records: list[dict]) -> dict:
+    """Cohen's kappa, raw agreement and disagreement count per field (first vs second annotator)."""
+    out = {"sentences": len(records), "articles": len({r["id"] for r in records})}
+    for head in HEADS:
+        first = [r["first"][head] for r in records]
+        second = [r["second"][head] for r in records]
+        out[head] = {"kappa": float(cohen_kappa_score(first, second)),
+                     "agreement": sum(a == b for a, b in zip(first, second)) / len(records),
+                     "disagreements": sum(a != b for a, b in zip(first, second))}
+    return out
