@@ -184,7 +184,9 @@ for s in tagger.score(article_text).sentences:
 Encoder `{config.encoder.name}` ({model_config.encoder.get('num_hidden_layers')} layers, hidden size
 {model_config.encoder.get('hidden_size')}); document context: {'on' if model_config.context else 'off'}
 (windows of {model_config.max_length} tokens, {model_config.context_tokens} tokens of context on each side when
-an article needs several windows); two linear heads over mean-pooled sentence tokens.
+an article needs several windows); two linear heads over mean-pooled sentence tokens; softmax temperatures
+fitted on the dev split: source {model_config.temperatures['source']:.2f}, claim_type
+{model_config.temperatures['claim_type']:.2f}.
 
 ## Labels
 source:

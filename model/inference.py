@@ -52,8 +52,9 @@ def predict_probs(model: ClaimTaggerModel, tokenizer: PreTrainedTokenizerBase, t
     for begin in range(0, len(order), batch_size):
         batch = collate([windows[i] for i in order[begin:begin + batch_size]], tokenizer.pad_token_id)
         result = model(batch.input_ids, batch.attention_mask, batch.token_target, batch.num_targets)
-        source = torch.softmax(result.source_logits.float(), dim=-1).numpy()
-        claim = torch.softmax(result.claim_logits.float(), dim=-1).numpy()
+        temperature = model.config.temperatures
+        source = torch.softmax(result.source_logits.float() / temperature["source"], dim=-1).numpy()
+        claim = torch.softmax(result.claim_logits.float() / temperature["claim_type"], dim=-1).numpy()
         for row, (article, sentence) in enumerate(batch.target_keys):
             out[article][0][sentence] = source[row]
             out[article][1][sentence] = claim[row]

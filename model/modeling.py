@@ -21,6 +21,9 @@ class ModelConfig:
     context: bool = True
     context_tokens: int = 64
     max_length: int = 256
+    # Softmax temperatures fitted on the dev split after training (1.0: uncalibrated); they change the
+    # probabilities, never the predicted label.
+    temperatures: dict = field(default_factory=lambda: {"source": 1.0, "claim_type": 1.0})
     format_version: int = 1
     extra: dict = field(default_factory=dict)
 

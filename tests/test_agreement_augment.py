@@ -44,3 +44,18 @@ def test_maybe_scrape_is_seeded():
     first = maybe_scrape(articles, 0.5, random.Random(3))
     assert first == maybe_scrape(articles, 0.5, random.Random(3))
     assert 0 < sum(t == "A b." for t in first[0]) < 20
+
+
+def test_temperature_fitting_softens_an_overconfident_model():
+    import numpy as np
+
+    from factattr.training.calibrate import fit_temperature
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, size=400)
+    logits = rng.normal(size=(400, 3))
+    logits[np.arange(400), labels] += 1.0   # informative ...
+    overconfident = logits * 8.0            # ... but scaled up 8x
+    t = fit_temperature(overconfident, labels)
+    assert 5.0 < t < 12.0
+    assert fit_temperature(logits, labels) == pytest.approx(1.0, abs=0.25)

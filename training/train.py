@@ -29,6 +29,7 @@ from factattr.model.inference import encode_articles, predict_probs
 from factattr.model.windows import collate
 
 from .augment import maybe_scrape
+from .calibrate import calibrate_checkpoint
 
 log = logging.getLogger("factattr.train")
 HEADS = ("source", "claim_type")
@@ -214,7 +215,10 @@ def train(config: Config, *, resume: bool = False, overwrite: bool = False, prog
             log.info("no dev improvement for %d epochs: stopping early", tc.patience)
             stop = True
     metrics_log.close()
-    log.info("best epoch %d, dev score %.4f, %.0f s", state["best_epoch"], state["best_score"], state["elapsed"])
+    temperatures = calibrate_checkpoint(out / "best", config, dev_articles, config.evaluation.batch_size)
+    log.info("best epoch %d, dev score %.4f, %.0f s; softmax temperatures fitted on dev: source %.2f, claim_type %.2f",
+             state["best_epoch"], state["best_score"], time.time() - started, temperatures["source"],
+             temperatures["claim_type"])
     return out / "best"
 
 
