@@ -107,6 +107,8 @@ class TrainingConfig(_Strict):
     head_weights: dict[str, float] = Field(default_factory=lambda: {"source": 1.0, "claim_type": 1.0})
     class_weighting: Literal["none", "balanced", "sqrt"] = "none"
     label_smoothing: float = Field(0.0, ge=0, lt=1)
+    context_dropout: float = Field(0.0, ge=0, le=1, description="Each epoch, the share of training articles "
+                                   "packed sentence by sentence, so the model also learns to read a sentence alone.")
     augment_scraped: float = Field(0.0, ge=0, le=1, description="Each epoch, the share of training articles "
                                    "shown as scraped text (commas, apostrophes and paragraph breaks removed).")
     patience: int = Field(2, ge=1, description="Epochs without dev improvement before stopping.")

@@ -23,13 +23,18 @@ def tokenize_sentences(tokenizer: PreTrainedTokenizerBase, text: str, spans: Seq
 
 
 def encode_articles(tokenizer: PreTrainedTokenizerBase, model: ClaimTaggerModel, texts: Sequence[str],
-                    spans: Sequence[Sequence[Span]]) -> list[Window]:
-    """Windows for several articles, packed as the model was trained (context on or off)."""
+                    spans: Sequence[Sequence[Span]], alone: Sequence[bool] | None = None) -> list[Window]:
+    """Windows for several articles, packed as the model was trained (context on or off).
+
+    ``alone[i]`` packs article i sentence by sentence even when the model uses context (training's
+    context dropout).
+    """
     cfg = model.config
     windows: list[Window] = []
     for index, (text, article_spans) in enumerate(zip(texts, spans)):
+        context = cfg.context and not (alone is not None and alone[index])
         windows += pack_article(tokenize_sentences(tokenizer, text, article_spans), article=index,
-                                max_length=cfg.max_length, context=cfg.context, context_tokens=cfg.context_tokens,
+                                max_length=cfg.max_length, context=context, context_tokens=cfg.context_tokens,
                                 cls_id=tokenizer.cls_token_id, sep_id=tokenizer.sep_token_id)
     return windows
 

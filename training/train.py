@@ -157,9 +157,11 @@ def train(config: Config, *, resume: bool = False, overwrite: bool = False, prog
     while state["epoch"] < tc.epochs and not stop:
         epoch = state["epoch"] + 1
         model.train()
-        if tc.augment_scraped:  # a fresh, seeded choice of scraped-looking articles each epoch
-            windows = encode_articles(tokenizer, model, *maybe_scrape(train_articles, tc.augment_scraped,
-                                                                      random.Random(tc.seed * 1000 + epoch)))
+        if tc.augment_scraped or tc.context_dropout:  # a fresh, seeded choice of articles each epoch
+            rng = random.Random(tc.seed * 1000 + epoch)
+            texts, spans = maybe_scrape(train_articles, tc.augment_scraped, rng)
+            alone = [rng.random() < tc.context_dropout for _ in train_articles]
+            windows = encode_articles(tokenizer, model, texts, spans, alone)
         order = torch.randperm(len(windows), generator=torch.Generator().manual_seed(tc.seed + epoch)).tolist()
         bar = tqdm(range(0, len(order), tc.batch_size), desc=f"epoch {epoch}/{tc.epochs}", disable=not progress,
                    unit="step")
