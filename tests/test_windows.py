@@ -71,3 +71,14 @@ def test_collate_maps_tokens_back_to_sentences():
         for b, t in positions:
             assert batch.input_ids[b, t].item() == 1000 + sentence
     assert (batch.attention_mask.sum(1).tolist() == [len(w) for w in windows])
+
+
+def test_context_dropout_packs_chosen_articles_alone(tiny_config):
+    from factattr.model.checkpoint import build_model
+    from factattr.model.inference import encode_articles
+
+    model, tokenizer = build_model(tiny_config.model_copy(update={"encoder": tiny_config.encoder.model_copy(update={"max_length": 256})}))
+    text = "The army said it retook Palmyra. It added that 20 were killed. Palmyra is a town."
+    spans = [(0, 32), (33, 62), (63, 82)]
+    together = encode_articles(tokenizer, model, [text, text], [spans, spans], alone=[False, True])
+    assert [(w.article, w.sentences) for w in together] == [(0, [0, 1, 2]), (1, [0]), (1, [1]), (1, [2])]
