@@ -26,7 +26,7 @@ def test_extends_overrides_single_keys():
     base = load_config(REPO / "configs" / "default.yaml")
     ablation = load_config(REPO / "configs" / "no_context.yaml")
     assert ablation.model.context is False
-    assert ablation.training.batch_size == 24  # one sentence a window: same sentences per step
+    assert ablation.training.batch_size == 12  # one sentence a window: same sentences per step
     assert ablation.training.model_copy(update={"batch_size": base.training.batch_size}) == base.training
     assert ablation.output_dir.endswith("runs/no_context")
 
