@@ -37,7 +37,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     config = _config(args.config, args.set) if args.config else None
     report = run_evaluation(args.checkpoint, config=config, data=args.data, out=args.out,
-                            baselines=not args.no_baselines, progress=not args.no_progress)
+                            baselines=not args.no_baselines, segmentation=args.segmentation,
+                            progress=not args.no_progress)
     print(report.summary())
     print(report.out_dir)
     return 0
@@ -151,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key")
     p.add_argument("--data", nargs="+", metavar="FILE", help="corpus-format files to evaluate (default: the test split)")
     p.add_argument("--out", help="report directory (default: <output_dir>/report-<data>)")
+    p.add_argument("--segmentation", choices=["model", "gold"], default="model",
+                   help="model: segment the raw text and align to the gold sentences (default); gold: label the gold sentences")
     p.add_argument("--no-baselines", action="store_true", help="skip the baselines")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_evaluate)

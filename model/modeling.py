@@ -48,10 +48,17 @@ class TaggerOutput:
 
 def build_encoder(encoder_config: PretrainedConfig, pretrained_dir: str | None = None) -> nn.Module:
     """An encoder without the pooler we do not use (from pretrained weights when a directory is given)."""
+    from transformers.utils import logging as hf_logging
+
     kwargs = {"add_pooling_layer": False} if encoder_config.model_type in {"bert", "roberta", "xlm-roberta"} else {}
-    if pretrained_dir is not None:
+    if pretrained_dir is None:
+        return AutoModel.from_config(encoder_config, **kwargs)
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the pretrained pooler we drop on purpose is reported as "unexpected"
+    try:
         return AutoModel.from_pretrained(pretrained_dir, **kwargs)
-    return AutoModel.from_config(encoder_config, **kwargs)
+    finally:
+        hf_logging.set_verbosity(level)
 
 
 class ClaimTaggerModel(nn.Module):

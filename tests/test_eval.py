@@ -102,3 +102,13 @@ def test_full_report_on_tiny_checkpoint(tiny_checkpoint, corpus_file, tmp_path):
     assert "## Systems side by side" in md and "confusion_source.png" in md
     assert "tfidf_logreg" in report.summary()
     assert len(r["errors"]) <= 50 and all("previous" in e for e in r["errors"])
+
+
+def test_gold_segmentation_scores_exactly_the_gold_sentences(tiny_checkpoint, corpus_file, tmp_path):
+    from factattr.eval.evaluate import run_evaluation
+
+    report = run_evaluation(tiny_checkpoint, data=[str(corpus_file)], out=tmp_path / "r", baselines=False,
+                            segmentation="gold", progress=False)
+    assert report.results["segmentation"] == "gold"
+    assert report.results["alignment"]["exact"] == report.results["n_gold_sentences"]
+    assert set(report.results["systems"]) == {"model"}
