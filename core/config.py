@@ -99,6 +99,8 @@ class TrainingConfig(_Strict):
     seed: int = 42
     epochs: int = Field(6, ge=1)
     batch_size: int = Field(8, ge=1, description="Windows per optimisation step.")
+    batch_sentences: int | None = Field(None, ge=1, description="If set, a step takes as many windows as it needs "
+                                        "to hold this many target sentences (instead of batch_size windows).")
     lr: float = Field(5e-5, gt=0)
     head_lr: float = Field(1e-3, gt=0, description="Learning rate of the two classification heads.")
     weight_decay: float = Field(0.01, ge=0)

@@ -82,3 +82,16 @@ def test_context_dropout_packs_chosen_articles_alone(tiny_config):
     spans = [(0, 32), (33, 62), (63, 82)]
     together = encode_articles(tokenizer, model, [text, text], [spans, spans], alone=[False, True])
     assert [(w.article, w.sentences) for w in together] == [(0, [0, 1, 2]), (1, [0]), (1, [1]), (1, [2])]
+
+
+def test_batches_by_window_count_or_by_sentence_count():
+    from factattr.training.train import make_batches
+
+    windows = pack([3] * 4, max_length=16) + pack([3] * 6, context=False)  # several-sentence and one-sentence windows
+    order = list(range(len(windows)))
+    assert make_batches(order, windows, 2, None) == [order[i:i + 2] for i in range(0, len(order), 2)]
+    batches = make_batches(order, windows, 2, 3)
+    assert sum(batches, []) == order
+    for members in batches[:-1]:
+        assert sum(sum(windows[i].targets) for i in members) >= 3
+        assert sum(sum(windows[i].targets) for i in members[:-1]) < 3

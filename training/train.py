@@ -135,7 +135,7 @@ def train(config: Config, *, resume: bool = False, overwrite: bool = False, prog
          "weight_decay": 0.0},
     ]
     optimizer = torch.optim.AdamW(groups)
-    steps_per_epoch = math.ceil(len(windows) / tc.batch_size)
+    steps_per_epoch = len(make_batches(list(range(len(windows))), windows, tc.batch_size, tc.batch_sentences))
     total_steps = min(steps_per_epoch * tc.epochs, tc.max_steps or 10**12)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(tc.warmup_ratio * total_steps), total_steps)
 
@@ -163,11 +163,11 @@ def train(config: Config, *, resume: bool = False, overwrite: bool = False, prog
             alone = [rng.random() < tc.context_dropout for _ in train_articles]
             windows = encode_articles(tokenizer, model, texts, spans, alone)
         order = torch.randperm(len(windows), generator=torch.Generator().manual_seed(tc.seed + epoch)).tolist()
-        bar = tqdm(range(0, len(order), tc.batch_size), desc=f"epoch {epoch}/{tc.epochs}", disable=not progress,
-                   unit="step")
+        bar = tqdm(make_batches(order, windows, tc.batch_size, tc.batch_sentences), desc=f"epoch {epoch}/{tc.epochs}",
+                   disable=not progress, unit="step")
         running = []
-        for begin in bar:
-            batch = collate([windows[i] for i in order[begin:begin + tc.batch_size]], tokenizer.pad_token_id)
+        for members in bar:
+            batch = collate([windows[i] for i in members], tokenizer.pad_token_id)
             targets = torch.tensor([gold[key] for key in batch.target_keys], dtype=torch.long)
             result = model(batch.input_ids, batch.attention_mask, batch.token_target, batch.num_targets,
                            source_labels=targets[:, 0], claim_labels=targets[:, 1])
@@ -222,6 +222,24 @@ def train(config: Config, *, resume: bool = False, overwrite: bool = False, prog
              state["best_epoch"], state["best_score"], time.time() - started, temperatures["source"],
              temperatures["claim_type"])
     return out / "best"
+
+
+def make_batches(order: list[int], windows: list, batch_size: int, batch_sentences: int | None) -> list[list[int]]:
+    """Consecutive groups of ``order``: ``batch_size`` windows each, or, with ``batch_sentences``, as many
+    windows as it takes to reach that many target sentences (so steps stay comparable when some windows
+    hold one sentence and others several)."""
+    if not batch_sentences:
+        return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    batches, current, count = [], [], 0
+    for i in order:
+        current.append(i)
+        count += sum(windows[i].targets)
+        if count >= batch_sentences:
+            batches.append(current)
+            current, count = [], 0
+    if current:
+        batches.append(current)
+    return batches
 
 
 def _copy_checkpoint(source: Path, tmp: Path) -> None:
