@@ -11,9 +11,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_kappa_on_a_known_case():
     # 4 sentences; source agrees on 3 (kappa (0.75 - 0.5) / 0.5 = 0.5 with balanced marginals).
-    records = [{"id": "a", "i": i, "first": {"source": f, "claim_type": "x"}, "second": {"source": s, "claim_type": "x"}}
-               for i, (f, s) in enumerate([("p", "p"), ("q", "q"), ("p", "q"), ("q", "q")])]
+    pairs = [("p", "p"), ("q", "q"), ("p", "q"), ("q", "q")]
+    records = [{"id": "a", "i": i, "first": {"source": f, "claim_type": f}, "second": {"source": s, "claim_type": f}}
+               for i, (f, s) in enumerate(pairs)]
     result = agreement(records)
+    assert result["claim_type"] == {"kappa": 1.0, "agreement": 1.0, "disagreements": 0}
     assert result["source"]["agreement"] == 0.75 and result["source"]["disagreements"] == 1
     assert result["source"]["kappa"] == pytest.approx(0.5)
     assert result["sentences"] == 4 and result["articles"] == 1
