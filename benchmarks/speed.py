@@ -25,14 +25,12 @@ MODES = ("naive_pipeline", "factattr_fp32", "factattr_int8")
 
 def _articles(checkpoint: str, data: list[str] | None) -> list[dict]:
     from factattr.config import config_from_yaml_text
-    from factattr.data.corpus import read_corpus, split_articles
+    from factattr.data.corpus import config_splits, read_corpus
 
     config = config_from_yaml_text((Path(checkpoint) / "train_config.yaml").read_text(), checkpoint)
-    labels = {h: config.label_names(h) for h in ("source", "claim_type")}
     if data:
-        return read_corpus(data, labels, repairs=[])
-    articles = read_corpus(config.data.corpus, labels)
-    return split_articles(articles, config.data.split_seed, config.data.dev_fraction, config.data.test_fraction)["test"]
+        return read_corpus(data, {h: config.label_names(h) for h in ("source", "claim_type")}, repairs=[])
+    return config_splits(config)["test"]
 
 
 def _naive(checkpoint: str, threads: int):

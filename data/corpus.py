@@ -233,11 +233,15 @@ def to_dataset(articles: Sequence[dict]):
     return datasets.Dataset.from_list(rows, features=features)
 
 
-def load_splits(config) -> "datasets.DatasetDict":
+def config_splits(config) -> dict[str, list[dict]]:
     """Read the config's corpus, validate it against the label schema and split it by article."""
-    import datasets
-
     labels = {head: config.label_names(head) for head in ("source", "claim_type")}
     articles = read_corpus(config.data.corpus, labels)
-    parts = split_articles(articles, config.data.split_seed, config.data.dev_fraction, config.data.test_fraction)
-    return datasets.DatasetDict({name: to_dataset(arts) for name, arts in parts.items()})
+    return split_articles(articles, config.data.split_seed, config.data.dev_fraction, config.data.test_fraction)
+
+
+def load_splits(config) -> "datasets.DatasetDict":
+    """The config's train/dev/test splits (see :func:`config_splits`) as a ``datasets.DatasetDict``."""
+    import datasets
+
+    return datasets.DatasetDict({name: to_dataset(arts) for name, arts in config_splits(config).items()})

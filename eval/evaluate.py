@@ -18,7 +18,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from factattr.config import Config
-from factattr.data.corpus import read_corpus, split_articles
+from factattr.data.corpus import config_splits, read_corpus
 from factattr.data.segment import segment
 from factattr.errors import ConfigError
 from factattr.model.checkpoint import check_schema
@@ -59,17 +59,8 @@ class EvalReport:
         return "\n".join(lines)
 
 
-def _load_data(config: Config, data: Sequence[str] | None, labels: dict, repairs: list) -> tuple[str, list[dict]]:
-    if data:
-        return "+".join(Path(d).stem for d in data), read_corpus(data, labels, repairs)
-    articles = read_corpus(config.data.corpus, labels)
-    return "test", split_articles(articles, config.data.split_seed, config.data.dev_fraction, config.data.test_fraction)["test"]
-
-
-def _train_sentences(config: Config, labels: dict) -> list[dict]:
-    articles = read_corpus(config.data.corpus, labels)
-    train = split_articles(articles, config.data.split_seed, config.data.dev_fraction, config.data.test_fraction)["train"]
-    return [{"text": a["text"][s["start"]:s["end"]], **{h: s[h] for h in HEADS}} for a in train for s in a["sentences"]]
+def _sentences(articles: list[dict]) -> list[dict]:
+    return [{"text": a["text"][s["start"]:s["end"]], **{h: s[h] for h in HEADS}} for a in articles for s in a["sentences"]]
 
 
 def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data: Sequence[str] | None = None,
@@ -91,7 +82,12 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
     check_schema(tagger.model.config, config, checkpoint)
     labels = {head: config.label_names(head) for head in HEADS}
     repairs: list = []
-    name, articles = _load_data(config, data, labels, repairs)
+    splits = None  # the corpus is read (and validated) once, for the test split and the baselines
+    if data:
+        name, articles = "+".join(Path(d).stem for d in data), read_corpus(data, labels, repairs)
+    else:
+        splits = config_splits(config)
+        name, articles = "test", splits["test"]
     for repair in repairs:
         log.warning("repaired: %s", repair)
     if not articles:
@@ -112,10 +108,8 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
 
     # Align predicted sentences to gold ones; every gold sentence is either aligned or counted as unaligned.
     rows, totals = [], {"exact": 0, "partial": 0, "unaligned_gold": 0, "unaligned_pred": 0}
-    alignments = []
     for a, article in enumerate(articles):
         alignment = align(article["text"], gold_spans[a], pred_spans[a])
-        alignments.append(alignment)
         for key in totals:
             totals[key] += getattr(alignment, key)
         for g, k in enumerate(alignment.gold_to_pred):
@@ -138,7 +132,7 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
     baseline_note = None
     if baselines:
         try:
-            train_sentences = _train_sentences(config, labels)
+            train_sentences = _sentences((splits or config_splits(config))["train"])
         except Exception as exc:  # the corpus may not travel with a checkpoint
             baseline_note = f"baselines skipped: training corpus unavailable ({exc})"
             log.warning(baseline_note)
