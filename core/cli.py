@@ -73,7 +73,7 @@ def _read_inputs(files: list[str], fmt: str) -> list[tuple[str, str]]:
 def cmd_score(args: argparse.Namespace) -> int:
     from .model.tagger import Tagger
 
-    tagger = Tagger.load(args.checkpoint, quantize=args.quantize)
+    tagger = Tagger.load(args.checkpoint, backend=args.backend, quantize=args.quantize)
     items = _read_inputs(args.files, args.format)
     results = tagger.score_many([text for _, text in items])
     for (name, _), result in zip(items, results):
@@ -163,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", default="runs/default/best", help="checkpoint directory (default: %(default)s)")
     p.add_argument("--format", choices=["table", "json", "jsonl"], default="table",
                    help="table (default), json, or jsonl: one {'id', 'text'} article per input line, one result per output line")
+    p.add_argument("--backend", choices=["torch", "onnxruntime"], help="override the checkpoint config's inference.backend")
     p.add_argument("--quantize", choices=["none", "dynamic_int8"], help="override the checkpoint config's inference.quantize")
     p.set_defaults(func=cmd_score)
 

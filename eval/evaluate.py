@@ -151,7 +151,8 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
         "data": name, "checkpoint": str(checkpoint), "segmentation": segmentation,
         "n_articles": len(articles), "n_gold_sentences": sum(len(s) for s in gold_spans),
         "n_predicted_sentences": sum(len(s) for s in pred_spans), "n_scored": len(rows), "alignment": totals,
-        "model_seconds": round(seconds, 2), "systems": {}, "notes": [n for n in [baseline_note] if n] + [f"repaired gold boundary: {r}" for r in repairs],
+        "model_seconds": round(seconds, 2),
+        "backend": f"{tagger.backend}, quantize {tagger.quantize}", "systems": {}, "notes": [n for n in [baseline_note] if n] + [f"repaired gold boundary: {r}" for r in repairs],
     }
     pictures = {}
     for system, heads in systems.items():

@@ -16,7 +16,7 @@ def render_markdown(r: dict, labels: dict) -> str:
            f"segmentation: {r['segmentation']} ({r['n_predicted_sentences']} predicted sentences: {al['exact']} gold "
            f"sentences matched exactly, {al['partial']} aligned with different boundaries, {al['unaligned_gold']} gold "
            f"sentences unaligned (not scored), {al['unaligned_pred']} predicted sentences outside any gold sentence). "
-           f"Model scoring time {r['model_seconds']} s.", ""]
+           f"Model scoring time {r['model_seconds']} s ({r['backend']}).", ""]
     out += [f"> {note}" for note in r.get("notes", [])]
     out += ["## Systems side by side", "",
             "| system | source macro-F1 | source acc | source weighted-F1 | claim_type macro-F1 | claim_type acc | claim_type weighted-F1 |",

@@ -88,12 +88,16 @@ class ClaimTaggerModel(nn.Module):
         counts = torch.bincount(index, minlength=num_targets).clamp(min=1).unsqueeze(-1)
         return sums / counts.to(sums.dtype)
 
+    def classify(self, hidden: torch.Tensor, token_target: torch.Tensor, num_targets: int) -> TaggerOutput:
+        """Both heads' logits from the encoder's token states (shared with the ONNX Runtime backend)."""
+        pooled = self.dropout(self.pool(hidden, token_target, num_targets))                          # (N, H)
+        return TaggerOutput(self.source_head(pooled), self.claim_head(pooled))
+
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_target: torch.Tensor,
                 num_targets: int, source_labels: torch.Tensor | None = None,
                 claim_labels: torch.Tensor | None = None) -> TaggerOutput:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (B, T, H)
-        pooled = self.dropout(self.pool(hidden, token_target, num_targets))                          # (N, H)
-        out = TaggerOutput(self.source_head(pooled), self.claim_head(pooled))
+        out = self.classify(hidden, token_target, num_targets)
         if source_labels is not None and claim_labels is not None:
             source_loss = nn.functional.cross_entropy(out.source_logits, source_labels,
                                                       weight=self.source_class_weights,

@@ -62,8 +62,10 @@ def check_text(text: object, where: str = "text") -> str:
 class Tagger:
     """A loaded checkpoint that tags articles sentence by sentence."""
 
-    def __init__(self, model, tokenizer, config, batch_size: int | None = None):
+    def __init__(self, model, tokenizer, config, batch_size: int | None = None, backend: str = "torch",
+                 quantize: str = "none"):
         self.model = model.eval()
+        self.backend, self.quantize = backend, quantize   # as loaded (the config may say otherwise)
         self.tokenizer = tokenizer
         self.config = config
         self.batch_size = batch_size or config.inference.batch_size
@@ -71,27 +73,38 @@ class Tagger:
         self.claim_labels = list(model.config.claim_labels)
 
     @classmethod
-    def load(cls, path: str | Path, *, quantize: str | None = None, threads: int | None = None,
-             batch_size: int | None = None) -> "Tagger":
+    def load(cls, path: str | Path, *, backend: str | None = None, quantize: str | None = None,
+             threads: int | None = None, batch_size: int | None = None) -> "Tagger":
         """Load a checkpoint directory.
 
         Args:
             path: a directory written by ``factattr train`` (e.g. ``runs/default/best``).
+            backend: ``"torch"`` or ``"onnxruntime"`` (the encoder exported to ONNX, cached after the first
+                load); defaults to the checkpoint config's ``inference.backend``.
             quantize: ``"none"`` or ``"dynamic_int8"``; defaults to the checkpoint config's ``inference.quantize``.
-            threads: torch CPU threads; defaults to the config's ``inference.threads``.
+            threads: CPU threads; defaults to the config's ``inference.threads``.
             batch_size: windows per forward pass; defaults to the config's ``inference.batch_size``.
 
         Raises:
             CheckpointError: the directory is not a complete checkpoint.
+            InputError: an unknown backend or quantisation mode.
         """
         model, tokenizer, config = load_checkpoint(path)
-        torch.set_num_threads(threads or config.inference.threads)
+        backend = backend or config.inference.backend
         mode = quantize or config.inference.quantize
-        if mode == "dynamic_int8":
-            model = quantize_dynamic_int8(model)
-        elif mode != "none":
+        if backend not in ("torch", "onnxruntime"):
+            raise InputError(f"backend must be 'torch' or 'onnxruntime', got {backend!r}")
+        if mode not in ("none", "dynamic_int8"):
             raise InputError(f"quantize must be 'none' or 'dynamic_int8', got {mode!r}")
-        return cls(model, tokenizer, config, batch_size)
+        threads = threads or config.inference.threads
+        torch.set_num_threads(threads)
+        if backend == "onnxruntime":
+            from .ort_backend import ort_model
+
+            model = ort_model(model, path, mode, threads)
+        elif mode == "dynamic_int8":
+            model = quantize_dynamic_int8(model)
+        return cls(model, tokenizer, config, batch_size, backend, mode)
 
     def score(self, text: str) -> ArticleResult:
         """Segment one article and label every sentence. Raises InputError for non-text or empty text."""

@@ -45,6 +45,16 @@ def write_corpus(path: Path, n: int = 24, seed: int = 0) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def onnx_cache(tmp_path_factory) -> Path:
+    """ONNX exports go to a fresh cache, never the user's ~/.cache."""
+    import os
+
+    path = tmp_path_factory.mktemp("factattr-cache")
+    os.environ["FACTATTR_CACHE"] = str(path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def corpus_file(tmp_path_factory) -> Path:
     return write_corpus(tmp_path_factory.mktemp("corpus") / "synthetic.jsonl")

@@ -17,7 +17,7 @@ AWKWARD = ("\u201cQuoted\u201d caf\u00e9 na\u00efve \u2014 The coalition said IS
 
 @pytest.fixture(scope="module")
 def tagger(tiny_checkpoint):
-    return Tagger.load(tiny_checkpoint)
+    return Tagger.load(tiny_checkpoint, backend="torch")
 
 
 def test_score_labels_sentences_with_offsets_and_probabilities(tagger):
@@ -97,6 +97,70 @@ def test_int8_path_loads_and_agrees(tiny_checkpoint, tagger):
     assert [s.source for s in a.sentences] == [s.source for s in b.sentences]
 
 
+@pytest.fixture(scope="module")
+def onnx_tagger(tiny_checkpoint):
+    return Tagger.load(tiny_checkpoint, backend="onnxruntime")
+
+
+def test_onnx_backend_gives_the_torch_scores(tagger, onnx_tagger):
+    texts = [ARTICLE, AWKWARD, " ".join(["The coalition said ISIL has 500 fighters left in Raqqa."] * 40)]
+    for a, b in zip(tagger.score_many(texts), onnx_tagger.score_many(texts)):
+        assert [(s.start, s.end, s.source, s.claim_type) for s in a.sentences] == \
+               [(s.start, s.end, s.source, s.claim_type) for s in b.sentences]
+        for sa, sb in zip(a.sentences, b.sentences):
+            for label in sa.source_probs:
+                assert sa.source_probs[label] == pytest.approx(sb.source_probs[label], abs=1e-4)
+            for label in sa.claim_type_probs:
+                assert sa.claim_type_probs[label] == pytest.approx(sb.claim_type_probs[label], abs=1e-4)
+
+
+def test_onnx_batch_equals_single(onnx_tagger):
+    texts = [ARTICLE, AWKWARD, ARTICLE.replace("Palmyra", "Manbij")]
+    alone = [onnx_tagger.score(t) for t in texts]
+    batched = list(onnx_tagger.score_many(texts, batch_size=2))
+    for a, b in zip(alone, batched):
+        assert [(s.start, s.end, s.source, s.claim_type) for s in a.sentences] == \
+               [(s.start, s.end, s.source, s.claim_type) for s in b.sentences]
+        for sa, sb in zip(a.sentences, b.sentences):
+            assert sa.source_probs == pytest.approx(sb.source_probs, abs=1e-5)
+
+
+def test_onnx_int8_agrees_with_fp32(tiny_checkpoint, onnx_tagger):
+    int8 = Tagger.load(tiny_checkpoint, backend="onnxruntime", quantize="dynamic_int8")
+    assert int8.model.onnx_path.name == "encoder-int8.onnx"
+    a, b = onnx_tagger.score(ARTICLE), int8.score(ARTICLE)
+    assert [s.source for s in a.sentences] == [s.source for s in b.sentences]
+    assert [s.claim_type for s in a.sentences] == [s.claim_type for s in b.sentences]
+    assert all(abs(sum(s.source_probs.values()) - 1) < 1e-5 for s in b.sentences)
+
+
+def test_onnx_export_is_cached_per_weights(tiny_checkpoint, onnx_tagger, onnx_cache, tmp_path):
+    import shutil
+
+    path = onnx_tagger.model.onnx_path
+    assert path.is_relative_to(onnx_cache)
+    assert not (tiny_checkpoint / "onnx").exists()           # the checkpoint directory is never written to
+    stamp = path.stat().st_mtime_ns
+    again = Tagger.load(tiny_checkpoint, backend="onnxruntime")
+    assert again.model.onnx_path == path and path.stat().st_mtime_ns == stamp  # reused, not re-exported
+    assert not list(path.parent.glob("*.tmp"))                # no leftovers from the atomic writes
+    # Other weights get their own export: a stale file is never used for a changed checkpoint.
+    other = shutil.copytree(tiny_checkpoint, tmp_path / "other")
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(other / "model.safetensors")
+    weights["source_head.bias"] = weights["source_head.bias"] + 1.0
+    save_file(weights, other / "model.safetensors")
+    assert Tagger.load(other, backend="onnxruntime").model.onnx_path.parent != path.parent
+
+
+def test_unknown_backend_or_quantisation_is_refused(tiny_checkpoint):
+    with pytest.raises(InputError, match="backend must be 'torch' or 'onnxruntime'"):
+        Tagger.load(tiny_checkpoint, backend="tensorrt")
+    with pytest.raises(InputError, match="quantize must be"):
+        Tagger.load(tiny_checkpoint, quantize="fp4")
+
+
 def test_load_refuses_a_non_checkpoint(tmp_path):
     with pytest.raises(CheckpointError, match="has no config.json"):
         Tagger.load(tmp_path)
@@ -118,6 +182,16 @@ def test_cli_score_table_json_and_jsonl(tiny_checkpoint, tmp_path):
     jsonl = run_cli("score", "--checkpoint", str(tiny_checkpoint), "--format", "jsonl", stdin=lines)
     out = [json.loads(l) for l in jsonl.stdout.splitlines()]
     assert [o["id"] for o in out] == ["x0", "x1"] and out[0]["sentences"][0]["start"] == 0
+
+
+def test_cli_backend_choice_gives_the_same_labels(tiny_checkpoint, tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text(ARTICLE, encoding="utf-8")
+    runs = {backend: run_cli("score", str(path), "--checkpoint", str(tiny_checkpoint), "--format", "json",
+                             "--backend", backend) for backend in ("torch", "onnxruntime")}
+    assert all(r.returncode == 0 for r in runs.values()), [r.stderr for r in runs.values()]
+    labels = {b: [(s["source"], s["claim_type"]) for s in json.loads(r.stdout)["sentences"]] for b, r in runs.items()}
+    assert labels["torch"] == labels["onnxruntime"] and len(labels["torch"]) == 4
 
 
 def test_cli_refuses_empty_input(tiny_checkpoint):
