@@ -101,6 +101,8 @@ class TrainingConfig(_Strict):
     batch_size: int = Field(8, ge=1, description="Windows per optimisation step.")
     batch_sentences: int | None = Field(None, ge=1, description="If set, a step takes as many windows as it needs "
                                         "to hold this many target sentences (instead of batch_size windows).")
+    group_by_length: bool = Field(True, description="Batch windows of similar length together (batches then "
+                                  "shuffled), so short windows are not padded to long ones.")
     lr: float = Field(5e-5, gt=0)
     head_lr: float = Field(1e-3, gt=0, description="Learning rate of the two classification heads.")
     weight_decay: float = Field(0.01, ge=0)

@@ -95,3 +95,23 @@ def test_batches_by_window_count_or_by_sentence_count():
     for members in batches[:-1]:
         assert sum(sum(windows[i].targets) for i in members) >= 3
         assert sum(sum(windows[i].targets) for i in members[:-1]) < 3
+
+
+def test_length_grouped_batches_cover_every_window_once_with_less_padding():
+    from factattr.config import TrainingConfig
+    from factattr.training.train import epoch_batches
+
+    # As under context dropout: full windows of several sentences mixed with one-sentence windows.
+    windows = [w for k in range(300) for w in (pack([6] * 8, max_length=32) if k % 2 else pack([2 + k % 7], context=False))]
+
+    def padded_tokens(batches):
+        return sum(len(members) * max(len(windows[i]) for i in members) for members in batches)
+
+    grouped = TrainingConfig(batch_sentences=6, seed=3)
+    plain = grouped.model_copy(update={"group_by_length": False})
+    for tc in (grouped, plain):
+        batches = epoch_batches(windows, tc, epoch=1)
+        assert sorted(i for members in batches for i in members) == list(range(len(windows)))
+        assert batches == epoch_batches(windows, tc, epoch=1)            # seeded: the same every time
+        assert batches != epoch_batches(windows, tc, epoch=2)            # and reshuffled each epoch
+    assert padded_tokens(epoch_batches(windows, grouped, 1)) < 0.9 * padded_tokens(epoch_batches(windows, plain, 1))

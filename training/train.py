@@ -162,9 +162,8 @@ def train(config: Config, *, resume: bool = False, overwrite: bool = False, prog
             texts, spans = maybe_scrape(train_articles, tc.augment_scraped, rng)
             alone = [rng.random() < tc.context_dropout for _ in train_articles]
             windows = encode_articles(tokenizer, model, texts, spans, alone)
-        order = torch.randperm(len(windows), generator=torch.Generator().manual_seed(tc.seed + epoch)).tolist()
-        bar = tqdm(make_batches(order, windows, tc.batch_size, tc.batch_sentences), desc=f"epoch {epoch}/{tc.epochs}",
-                   disable=not progress, unit="step")
+        bar = tqdm(epoch_batches(windows, tc, epoch), desc=f"epoch {epoch}/{tc.epochs}", disable=not progress,
+                   unit="step")
         running = []
         for members in bar:
             batch = collate([windows[i] for i in members], tokenizer.pad_token_id)
@@ -222,6 +221,26 @@ def train(config: Config, *, resume: bool = False, overwrite: bool = False, prog
              state["best_epoch"], state["best_score"], time.time() - started, temperatures["source"],
              temperatures["claim_type"])
     return out / "best"
+
+
+def epoch_batches(windows: list, tc, epoch: int) -> list[list[int]]:
+    """The epoch's batches of window indices, seeded by the epoch.
+
+    With ``group_by_length``, windows are grouped by length in mega-batches (the Hugging Face Trainer's
+    ``group_by_length``) and the batches are then shuffled, so a step's padding stays small: context
+    dropout mixes one-sentence windows with full ones, and padding them all to the longest made
+    training 1.6 times slower.
+    """
+    generator = torch.Generator().manual_seed(tc.seed + epoch)
+    if tc.group_by_length:
+        from transformers.trainer_pt_utils import get_length_grouped_indices
+
+        order = get_length_grouped_indices([len(w) for w in windows], tc.batch_sentences or tc.batch_size,
+                                           generator=generator)
+        batches = make_batches(order, windows, tc.batch_size, tc.batch_sentences)
+        return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+    order = torch.randperm(len(windows), generator=generator).tolist()
+    return make_batches(order, windows, tc.batch_size, tc.batch_sentences)
 
 
 def make_batches(order: list[int], windows: list, batch_size: int, batch_sentences: int | None) -> list[list[int]]:
