@@ -26,8 +26,8 @@ def test_extends_overrides_single_keys():
     base = load_config(REPO / "configs" / "default.yaml")
     ablation = load_config(REPO / "configs" / "no_context.yaml")
     assert ablation.model.context is False
-    assert ablation.training.batch_size == 12  # one sentence a window: same sentences per step
-    assert ablation.training.model_copy(update={"batch_size": base.training.batch_size}) == base.training
+    assert ablation.training == base.training   # steps hold 12 target sentences in both
+    assert base.training.batch_sentences == 12 and base.training.context_dropout == 0.5
     assert ablation.output_dir.endswith("runs/no_context")
 
 
