@@ -1,9 +1,8 @@
-"""The encoder exported to ONNX and run by ONNX Runtime: the fast CPU scoring path.
+"""The encoder exported to ONNX and run by ONNX Runtime: with int8, the fastest CPU scoring path.
 
 Only the encoder moves to ONNX Runtime; pooling and the two heads stay the same torch code as training,
-so windows, pooling and temperatures cannot drift apart between backends. ONNX Runtime fuses attention,
-GELU and layer norms, which torch's eager CPU kernels do not, and its dynamic int8 kernels are faster
-than torch's on this hardware.
+so windows, pooling and temperatures cannot drift apart between backends. In fp32 it runs about as fast
+as torch on 2 cores; its dynamic int8 kernels are faster than torch's (benchmarks/speed.py).
 
 Exports are cached, keyed by the checkpoint weights' hash, under ``$FACTATTR_CACHE`` (default
 ``~/.cache/factattr``), so checkpoint directories are never written to and a first load pays the export
