@@ -134,6 +134,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .config import BACKENDS, QUANTIZE_MODES
+
     parser = argparse.ArgumentParser(prog="factattr", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -163,8 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", default="runs/default/best", help="checkpoint directory (default: %(default)s)")
     p.add_argument("--format", choices=["table", "json", "jsonl"], default="table",
                    help="table (default), json, or jsonl: one {'id', 'text'} article per input line, one result per output line")
-    p.add_argument("--backend", choices=["torch", "onnxruntime"], help="override the checkpoint config's inference.backend")
-    p.add_argument("--quantize", choices=["none", "dynamic_int8"], help="override the checkpoint config's inference.quantize")
+    p.add_argument("--backend", choices=BACKENDS, help="override the checkpoint config's inference.backend")
+    p.add_argument("--quantize", choices=QUANTIZE_MODES, help="override the checkpoint config's inference.quantize")
     p.set_defaults(func=cmd_score)
 
     for name, func, help_text in (("stats", cmd_stats, "validate corpus files and print label counts per split"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -141,15 +141,20 @@ class EvaluationConfig(_Strict):
     )
 
 
+# The scoring backends and quantisation modes (Tagger.load and the CLI accept the same values).
+Backend = Literal["torch", "onnxruntime"]
+Quantize = Literal["none", "dynamic_int8"]
+BACKENDS: tuple[str, ...] = get_args(Backend)
+QUANTIZE_MODES: tuple[str, ...] = get_args(Quantize)
+
+
 class InferenceConfig(_Strict):
     batch_size: int = Field(32, ge=1, description="Windows per forward pass.")
     threads: int = Field(2, ge=1)
-    backend: Literal["torch", "onnxruntime"] = Field("torch", description="onnxruntime runs the encoder "
-                                                     "exported to ONNX (cached after the first load): same "
-                                                     "scores, faster on CPU.")
-    quantize: Literal["none", "dynamic_int8"] = Field("none", description="dynamic_int8 quantises the "
-                                                    "encoder's linear layers (in the chosen backend) for "
-                                                    "faster CPU scoring.")
+    backend: Backend = Field("torch", description="onnxruntime runs the encoder exported to ONNX (cached "
+                             "after the first load): the same scores, and with dynamic_int8 the fastest CPU path.")
+    quantize: Quantize = Field("none", description="dynamic_int8 quantises the encoder's linear layers (in the "
+                               "chosen backend) for faster CPU scoring.")
 
 
 class Config(_Strict):

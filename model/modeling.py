@@ -46,11 +46,17 @@ class TaggerOutput:
     loss: Optional[torch.Tensor] = None
 
 
-def build_encoder(encoder_config: PretrainedConfig, pretrained_dir: str | None = None) -> nn.Module:
-    """An encoder without the pooler we do not use (from pretrained weights when a directory is given)."""
+def build_encoder(encoder_config: PretrainedConfig, pretrained_dir: str | None = None,
+                  attn_implementation: str | None = None) -> nn.Module:
+    """An encoder without the pooler we do not use (from pretrained weights when a directory is given).
+
+    ``attn_implementation`` (e.g. ``"eager"``) overrides transformers' choice of attention kernel.
+    """
     from transformers.utils import logging as hf_logging
 
     kwargs = {"add_pooling_layer": False} if encoder_config.model_type in {"bert", "roberta", "xlm-roberta"} else {}
+    if attn_implementation:
+        kwargs["attn_implementation"] = attn_implementation
     if pretrained_dir is None:
         return AutoModel.from_config(encoder_config, **kwargs)
     level = hf_logging.get_verbosity()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from .modeling import ClaimTaggerModel, TaggerOutput
+from .modeling import ClaimTaggerModel, TaggerOutput, build_encoder
 
 # Part of every cache key: bump it when the export recipe changes, so stale files are not reused.
 EXPORT_VERSION = 1
@@ -68,13 +68,9 @@ class _Encoder(torch.nn.Module):
 
 def export_encoder(model: ClaimTaggerModel, path: Path) -> Path:
     """Export the encoder (input_ids, attention_mask -> last hidden state) with dynamic batch and length."""
-    from transformers import AutoModel
-
     # Eager attention exports as plain MatMul/Softmax, which ONNX Runtime fuses into one Attention
     # kernel; torch's SDPA exports as a graph it cannot fuse.
-    encoder_config = copy.deepcopy(model.encoder.config)
-    kwargs = {"add_pooling_layer": False} if encoder_config.model_type in {"bert", "roberta", "xlm-roberta"} else {}
-    encoder = AutoModel.from_config(encoder_config, attn_implementation="eager", **kwargs)
+    encoder = build_encoder(copy.deepcopy(model.encoder.config), attn_implementation="eager")
     encoder.load_state_dict(model.encoder.state_dict())
     module = _Encoder(encoder).eval()
     ids = torch.ones((2, 16), dtype=torch.long)

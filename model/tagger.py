@@ -8,6 +8,7 @@ from typing import Iterable, Iterator, Sequence
 
 import torch
 
+from factattr.config import BACKENDS, QUANTIZE_MODES
 from factattr.data.segment import segment
 from factattr.errors import InputError
 
@@ -92,10 +93,9 @@ class Tagger:
         model, tokenizer, config = load_checkpoint(path)
         backend = backend or config.inference.backend
         mode = quantize or config.inference.quantize
-        if backend not in ("torch", "onnxruntime"):
-            raise InputError(f"backend must be 'torch' or 'onnxruntime', got {backend!r}")
-        if mode not in ("none", "dynamic_int8"):
-            raise InputError(f"quantize must be 'none' or 'dynamic_int8', got {mode!r}")
+        for name, value, allowed in (("backend", backend, BACKENDS), ("quantize", mode, QUANTIZE_MODES)):
+            if value not in allowed:
+                raise InputError(f"{name} must be {' or '.join(map(repr, allowed))}, got {value!r}")
         threads = threads or config.inference.threads
         torch.set_num_threads(threads)
         if backend == "onnxruntime":
