@@ -3,13 +3,17 @@
     python benchmarks/speed.py --checkpoint runs/default/best [--data FILE ...] [--repeat N]
 
 Each mode runs in its own process (so its peak memory is its own) on the same articles (default: the
-checkpoint config's test split): load, warm up on one article, then time scoring every article
-``--repeat`` times and keep the fastest pass (this shared 2-core machine's rates vary by up to 30%
-between passes). The
-naive baseline is what a user would write first: a `transformers` text-classification pipeline, called
-one sentence at a time, with the same fine-tuned weights (encoder and both heads, one forward pass per
-sentence, no neighbouring sentences). Prints sentences per second, peak resident memory, and each
-mode's macro-F1 against the gold labels (model segmentation aligned to gold sentences).
+checkpoint config's test split), loaded and warmed up on one article. Then the modes take turns: in each
+of ``--repeat`` rounds every mode times one pass over all the articles, so all modes are timed under the
+same load, and each mode's fastest pass counts (this shared 2-core machine's rates vary by up to 30%
+between passes). The table also gives the range of each mode's speed-up within a round. The naive baseline is what a user would write first: a `transformers`
+text-classification pipeline, called one sentence at a time, with the same fine-tuned weights (encoder
+and both heads, one forward pass per sentence, no neighbouring sentences). Prints sentences per second,
+peak resident memory, and each mode's macro-F1 against the gold labels (model segmentation aligned to
+gold sentences).
+
+Last, the fp32 ceiling: the encoder work per sentence of each path, counted from the actual padded
+forward passes, over the fastest fp32 matrix multiply this machine runs, which bounds any fp32 speed-up.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -85,7 +90,10 @@ def _naive(checkpoint: str, threads: int):
     return score
 
 
-def run_mode(mode: str, checkpoint: str, data: list[str] | None, threads: int, repeat: int) -> dict:
+def serve_mode(mode: str, checkpoint: str, data: list[str] | None, threads: int) -> None:
+    """One mode in this process: load and warm up, print ``ready``; then time one pass over the articles
+    each time the parent writes ``pass`` (printing its seconds), and on ``finish`` print the mode's row:
+    its fastest pass, peak memory and macro-F1."""
     import torch
 
     from factattr.data.segment import segment
@@ -109,13 +117,16 @@ def run_mode(mode: str, checkpoint: str, data: list[str] | None, threads: int, r
                     for r in tagger.score_many(batch, batch_size=32)]
     torch.set_num_threads(threads)
     with torch.inference_mode():
-        run(texts[:1])  # warm-up
+        predicted = run(texts[:1])  # warm-up
+        print("ready", flush=True)
         passes = []
-        for _ in range(repeat):
+        for command in sys.stdin:
+            if command.strip() != "pass":
+                break
             started = time.perf_counter()
             predicted = run(texts)
             passes.append(time.perf_counter() - started)
-        seconds = min(passes)  # as timeit does: the fastest pass is the least disturbed by other load
+            print(json.dumps({"seconds": passes[-1]}), flush=True)
     n_sentences = sum(len(p) for p in predicted)
     gold = {h: [] for h in ("source", "claim_type")}
     pred = {h: [] for h in ("source", "claim_type")}
@@ -128,11 +139,112 @@ def run_mode(mode: str, checkpoint: str, data: list[str] | None, threads: int, r
                     gold[h].append(article["sentences"][g][h])
                     pred[h].append(sentences[k][col])
     label_sets = {h: sorted(set(gold[h]) | set(pred[h])) for h in gold}
-    return {"mode": mode, "articles": len(texts), "sentences": n_sentences, "seconds": seconds,
-            "sentences_per_s": n_sentences / seconds,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "source_macro_f1": macro_f1(gold["source"], pred["source"], label_sets["source"]),
-            "claim_type_macro_f1": macro_f1(gold["claim_type"], pred["claim_type"], label_sets["claim_type"])}
+    seconds = min(passes)  # as timeit does: the fastest pass is the least disturbed by other load
+    print(json.dumps({"mode": mode, "articles": len(texts), "sentences": n_sentences, "seconds": seconds,
+                      "passes": passes, "sentences_per_s": n_sentences / seconds,
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "source_macro_f1": macro_f1(gold["source"], pred["source"], label_sets["source"]),
+                      "claim_type_macro_f1": macro_f1(gold["claim_type"], pred["claim_type"],
+                                                      label_sets["claim_type"])}), flush=True)
+
+
+class _ModeProcess:
+    """A mode served by its own process (so its peak memory is its own), driven line by line."""
+
+    def __init__(self, mode: str, args: argparse.Namespace, log_dir: Path):
+        self.mode = mode
+        self.log = (log_dir / f"{mode}.stderr").open("w+")
+        cmd = [sys.executable, __file__, "--mode", mode, "--checkpoint", args.checkpoint,
+               "--threads", str(args.threads)] + (["--data", *args.data] if args.data else [])
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.expect(lambda line: line == "ready")
+
+    def expect(self, accept) -> str:
+        for line in self.proc.stdout:  # libraries may print other lines first
+            if accept(line.strip()):
+                return line.strip()
+        self.proc.wait()
+        self.log.seek(0)
+        sys.exit(f"{self.mode} failed:\n{self.log.read()}")
+
+    def send(self, command: str) -> dict:
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.expect(lambda line: line.startswith("{")))
+
+
+def _encoder_gflop(shapes: list[tuple[int, int]], layers: int, hidden: int, intermediate: int) -> float:
+    """Encoder GFLOP for forward passes of (batch, tokens) shapes: its matrix multiplies only (the
+    projections, the feed-forward layers and attention's two products), so it is a lower bound on the work."""
+    flops = 0
+    for batch, tokens in shapes:
+        linear = 2 * batch * tokens * (4 * hidden * hidden + 2 * hidden * intermediate)
+        attention = 4 * batch * tokens * tokens * hidden
+        flops += layers * (linear + attention)
+    return flops / 1e9
+
+
+def _best_matmul_gflops(hidden: int, intermediate: int, tokens: int, threads: int) -> tuple[float, str]:
+    """The fastest fp32 matrix multiply this machine runs at the encoder's feed-forward shape, in torch
+    and in ONNX Runtime, best of 20 calls each: no fp32 implementation of the model can beat it."""
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+    from onnx import TensorProto, helper, numpy_helper
+
+    torch.set_num_threads(threads)
+    x = np.random.default_rng(0).standard_normal((tokens, hidden), dtype=np.float32)
+    w = np.random.default_rng(1).standard_normal((hidden, intermediate), dtype=np.float32)
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "matmul",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, hidden])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, intermediate])],
+                              [numpy_helper.from_array(w, "w")])
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+    session = ort.InferenceSession(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString(),
+                                   options, providers=["CPUExecutionProvider"])
+    xt, wt = torch.from_numpy(x), torch.from_numpy(w)
+    rates = {}
+    for engine, call in (("torch", lambda: xt @ wt), ("onnxruntime", lambda: session.run(None, {"x": x}))):
+        call()
+        best = float("inf")
+        for _ in range(20):
+            started = time.perf_counter()
+            call()
+            best = min(best, time.perf_counter() - started)
+        rates[engine] = 2 * tokens * hidden * intermediate / best / 1e9
+    engine = max(rates, key=rates.get)
+    return rates[engine], engine
+
+
+def fp32_ceiling(checkpoint: str, data: list[str] | None, threads: int) -> dict:
+    """How fast fp32 scoring could possibly be here: the encoder work each path needs per sentence,
+    over the machine's best fp32 matrix-multiply rate."""
+    from factattr.data.segment import segment
+    from factattr.model.checkpoint import load_checkpoint
+    from factattr.model.inference import encode_articles
+
+    model, tokenizer, config = load_checkpoint(checkpoint)
+    texts = [a["text"] for a in _articles(checkpoint, data)]
+    spans = [segment(t) for t in texts]
+    n_sentences = sum(len(s) for s in spans)
+    # The naive pipeline: one sequence per sentence, with [CLS] and [SEP].
+    naive = [(1, len(ids)) for t, article in zip(texts, spans) for ids in
+             tokenizer([t[a:b] for a, b in article], truncation=True)["input_ids"]]
+    # factattr: windows sorted by length and padded per forward pass, as Tagger.score_many runs them
+    # (groups of 32 articles, the config's inference batch size).
+    shapes, size = [], config.inference.batch_size
+    for first in range(0, len(texts), 32):
+        lengths = sorted((len(w) for w in encode_articles(tokenizer, model, texts[first:first + 32],
+                                                          spans[first:first + 32])), reverse=True)
+        shapes += [(len(lengths[i:i + size]), lengths[i]) for i in range(0, len(lengths), size)]
+    enc = model.encoder.config
+    dims = (enc.num_hidden_layers, enc.hidden_size, enc.intermediate_size)
+    peak, engine = _best_matmul_gflops(enc.hidden_size, enc.intermediate_size, 4096, threads)
+    factattr = _encoder_gflop(shapes, *dims) / n_sentences
+    return {"mode": "fp32_ceiling", "naive_gflop_per_sentence": _encoder_gflop(naive, *dims) / n_sentences,
+            "factattr_gflop_per_sentence": factattr, "peak_gflops": peak, "peak_engine": engine,
+            "ceiling_sentences_per_s": peak / factattr}
 
 
 def main() -> None:
@@ -140,31 +252,47 @@ def main() -> None:
     parser.add_argument("--checkpoint", default="runs/default/best")
     parser.add_argument("--data", nargs="+", help="corpus-format files (default: the test split)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeat", type=int, default=3, help="timed passes over the articles; the fastest counts")
-    parser.add_argument("--mode", choices=list(MODES), help=argparse.SUPPRESS)  # internal: one mode in this process
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="rounds: each mode times one pass over the articles per round; its fastest counts")
+    parser.add_argument("--mode", choices=[*MODES, "fp32_ceiling"], help=argparse.SUPPRESS)  # internal: one per process
     args = parser.parse_args()
+    if args.mode == "fp32_ceiling":
+        print(json.dumps(fp32_ceiling(args.checkpoint, args.data, args.threads)))
+        return
     if args.mode:
-        print(json.dumps(run_mode(args.mode, args.checkpoint, args.data, args.threads, args.repeat)))
+        serve_mode(args.mode, args.checkpoint, args.data, args.threads)
         return
     # Export the ONNX encoders into the cache first, so each timed process measures scoring, not export.
     prepare = ("from factattr.model.tagger import Tagger\n"
                f"for q in ('none', 'dynamic_int8'): Tagger.load({args.checkpoint!r}, backend='onnxruntime', quantize=q)")
     subprocess.run([sys.executable, "-c", prepare], check=True)
-    rows = []
-    for mode in MODES:
-        cmd = [sys.executable, __file__, "--mode", mode, "--checkpoint", args.checkpoint, "--threads", str(args.threads),
-               "--repeat", str(args.repeat)] + (["--data", *args.data] if args.data else [])
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        if done.returncode:
-            sys.exit(f"{mode} failed:\n{done.stderr}")
-        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-        print(f"  {mode}: done", file=sys.stderr)
-    base = rows[0]["sentences_per_s"]
-    print(f"{rows[0]['articles']} articles, {rows[0]['sentences']} sentences, {args.threads} threads\n")
-    print(f"| mode | sentences/s | speed-up | peak memory (MB) | source macro-F1 | claim_type macro-F1 |")
-    print("|---|---:|---:|---:|---:|---:|")
+    ceiling = subprocess.run([sys.executable, __file__, "--mode", "fp32_ceiling", "--checkpoint", args.checkpoint,
+                              "--threads", str(args.threads)] + (["--data", *args.data] if args.data else []),
+                             capture_output=True, text=True)
+    if ceiling.returncode:
+        sys.exit(f"fp32_ceiling failed:\n{ceiling.stderr}")
+    ceiling = json.loads(ceiling.stdout.strip().splitlines()[-1])
+    # All modes stay loaded and take turns, one pass each per round (the order rotating), so every mode
+    # is timed under the same load: on a shared machine, timing modes one after another skews ratios.
+    with tempfile.TemporaryDirectory() as logs:
+        procs = [_ModeProcess(mode, args, Path(logs)) for mode in MODES]
+        for round_ in range(args.repeat):
+            for p in procs[round_ % len(procs):] + procs[:round_ % len(procs)]:
+                p.send("pass")
+            print(f"  round {round_ + 1}/{args.repeat}: done", file=sys.stderr)
+        rows = [p.send("finish") for p in procs]
+        for p in procs:
+            p.proc.wait()
+    base, naive_passes = rows[0]["sentences_per_s"], rows[0]["passes"]
+    print(f"{rows[0]['articles']} articles, {rows[0]['sentences']} sentences, {args.threads} threads, "
+          f"{args.repeat} rounds\n")
+    print("| mode | sentences/s | speed-up | speed-up within a round (min-max) | peak memory (MB) | "
+          "source macro-F1 | claim_type macro-F1 |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['mode']} | {r['sentences_per_s']:.1f} | {r['sentences_per_s'] / base:.2f}x | {r['peak_rss_mb']:.0f} | "
+        within = [n / t for n, t in zip(naive_passes, r["passes"])]
+        print(f"| {r['mode']} | {r['sentences_per_s']:.1f} | {r['sentences_per_s'] / base:.2f}x | "
+              f"{min(within):.2f}-{max(within):.2f}x | {r['peak_rss_mb']:.0f} | "
               f"{r['source_macro_f1']:.3f} | {r['claim_type_macro_f1']:.3f} |")
     by_mode = {r["mode"]: r for r in rows}
     for backend in ("torch", "onnx"):
@@ -172,7 +300,22 @@ def main() -> None:
         print(f"\n{backend} int8 vs fp32 macro-F1: source "
               f"{100 * (int8['source_macro_f1'] - fp32['source_macro_f1']):+.1f} points, claim_type "
               f"{100 * (int8['claim_type_macro_f1'] - fp32['claim_type_macro_f1']):+.1f} points", end="")
-    print()
+    print("\n")
+    _print_ceiling(ceiling, by_mode, args.threads)
+
+
+def _print_ceiling(c: dict, by_mode: dict, threads: int) -> None:
+    naive, limit = by_mode["naive_pipeline"], c["ceiling_sentences_per_s"]
+    print(f"fp32 ceiling: the encoder's matrix multiplies come to {c['factattr_gflop_per_sentence']:.3f} GFLOP a sentence "
+          f"for factattr (each sentence read with its neighbours) and {c['naive_gflop_per_sentence']:.3f} for the naive "
+          f"pipeline (the sentence alone). The fastest fp32 matrix multiply on this machine runs at "
+          f"{c['peak_gflops']:.0f} GFLOP/s ({c['peak_engine']}, {threads} threads), so no fp32 implementation of this "
+          f"model exceeds {limit:.0f} sentences/s: {limit / naive['sentences_per_s']:.2f}x the naive pipeline as "
+          f"measured in this run.")
+    shares = [f"{mode} {by_mode[mode]['sentences_per_s'] / limit:.0%}" for mode in ("factattr_torch_fp32", "factattr_onnx_fp32")]
+    naive_share = naive["sentences_per_s"] * c["naive_gflop_per_sentence"] / c["peak_gflops"]
+    print(f"Share of that ceiling reached: {', '.join(shares)}; the naive pipeline runs its own work at "
+          f"{naive_share:.0%} of the peak rate.")
 
 
 if __name__ == "__main__":
