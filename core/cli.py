@@ -38,7 +38,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     config = _config(args.config, args.set) if args.config else None
     report = run_evaluation(args.checkpoint, config=config, data=args.data, out=args.out,
                             baselines=not args.no_baselines, segmentation=args.segmentation,
-                            progress=not args.no_progress)
+                            compare=args.compare or (), progress=not args.no_progress)
     print(report.summary())
     print(report.out_dir)
     return 0
@@ -156,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="report directory (default: <output_dir>/report-<data>)")
     p.add_argument("--segmentation", choices=["model", "gold"], default="model",
                    help="model: segment the raw text and align to the gold sentences (default); gold: label the gold sentences")
+    p.add_argument("--compare", nargs="+", metavar="CHECKPOINT",
+                   help="other checkpoints to score on the same sentences, with a paired bootstrap of the difference "
+                        "(e.g. runs/no_context/best)")
     p.add_argument("--no-baselines", action="store_true", help="skip the baselines")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_evaluate)

@@ -26,7 +26,7 @@ from factattr.model.tagger import Tagger
 
 from .align import align
 from .baselines import MajorityBaseline, RuleBaseline, TfidfBaseline
-from .metrics import bootstrap_macro_f1, calibration, head_metrics
+from .metrics import bootstrap_macro_f1, calibration, head_metrics, paired_bootstrap
 from .plots import confusion_png, reliability_png
 from .report_md import render_markdown
 
@@ -56,6 +56,10 @@ class EvalReport:
         lines.append("model macro-F1 95% CI: source [{:.3f}, {:.3f}], claim_type [{:.3f}, {:.3f}]; ECE source {:.3f}, "
                      "claim_type {:.3f}".format(*model["source"]["macro_f1_ci95"], *model["claim_type"]["macro_f1_ci95"],
                                                 model["source"]["calibration"]["ece"], model["claim_type"]["calibration"]["ece"]))
+        for other, heads in r.get("comparisons", {}).items():
+            lines.append(f"model minus {other}: " + "; ".join(
+                f"{h} {c['difference']:+.3f} [{c['ci95'][0]:+.3f}, {c['ci95'][1]:+.3f}], sentences right only by the model "
+                f"{c['only_a_right']}, only by {other} {c['only_b_right']}" for h, c in heads.items()))
         return "\n".join(lines)
 
 
@@ -63,9 +67,15 @@ def _sentences(articles: list[dict]) -> list[dict]:
     return [{"text": a["text"][s["start"]:s["end"]], **{h: s[h] for h in HEADS}} for a in articles for s in a["sentences"]]
 
 
+def compare_name(checkpoint: str | Path) -> str:
+    """A short system name for a compared checkpoint: ``runs/no_context/best`` -> ``no_context/best``."""
+    path = Path(checkpoint).resolve()
+    return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+
+
 def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data: Sequence[str] | None = None,
                    out: str | Path | None = None, baselines: bool = True, segmentation: str = "model",
-                   progress: bool = True) -> EvalReport:
+                   compare: Sequence[str | Path] = (), progress: bool = True) -> EvalReport:
     """Evaluate a checkpoint (and the baselines) on the test split or on corpus files; write the report.
 
     Args:
@@ -74,12 +84,21 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
         data: corpus-format files; default: the config's test split.
         out: report directory; default ``<output_dir>/report-<data name>``.
         segmentation: ``"model"`` (segment raw text and align to gold) or ``"gold"`` (gold sentences).
+        compare: other checkpoints (e.g. the no-context ablation) scored on the very same sentences, each
+            reported beside the model with a paired bootstrap of the macro-F1 difference.
     """
     if segmentation not in ("model", "gold"):
         raise ConfigError(f"segmentation must be 'model' or 'gold', got {segmentation!r}")
     tagger = Tagger.load(checkpoint)
     config = config or tagger.config
     check_schema(tagger.model.config, config, checkpoint)
+    others = {}
+    for other in compare:
+        name = compare_name(other)
+        if name in others or name == "model":
+            raise ConfigError(f"compared checkpoint {other}: another system is already called {name!r}")
+        others[name] = Tagger.load(other)
+        check_schema(others[name].model.config, config, other)
     labels = {head: config.label_names(head) for head in HEADS}
     repairs: list = []
     splits = None  # the corpus is read (and validated) once, for the test split and the baselines
@@ -100,11 +119,9 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
     gold_spans = [[(s["start"], s["end"]) for s in a["sentences"]] for a in articles]
     pred_spans = gold_spans if segmentation == "gold" else [segment(t) for t in texts]
     started = time.time()
-    model_results = []
-    chunk = 8
-    for begin in tqdm(range(0, len(texts), chunk), desc="scoring", disable=not progress, unit="batch"):
-        model_results += tagger.score_spans(texts[begin:begin + chunk], pred_spans[begin:begin + chunk])
+    model_results = _score(tagger, texts, pred_spans, "scoring", progress)
     seconds = time.time() - started
+    other_results = {name: _score(t, texts, pred_spans, f"scoring {name}", progress) for name, t in others.items()}
 
     # Align predicted sentences to gold ones; every gold sentence is either aligned or counted as unaligned.
     rows, totals = [], {"exact": 0, "partial": 0, "unaligned_gold": 0, "unaligned_pred": 0}
@@ -124,11 +141,13 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
 
     # Predictions of every system for the aligned gold sentences.
     position = {a["id"]: i for i, a in enumerate(articles)}
-    systems: dict[str, dict] = {"model": {}}
-    for head in HEADS:
-        probs = np.array([[getattr(model_results[position[r["article"]]].sentences[r["pred_index"]], f"{head}_probs")[label]
-                           for label in labels[head]] for r in rows]).reshape(len(rows), len(labels[head]))
-        systems["model"][head] = ([labels[head][int(i)] for i in probs.argmax(-1)], probs)
+    systems: dict[str, dict] = {}
+    for name, scored in {"model": model_results, **other_results}.items():
+        systems[name] = {}
+        for head in HEADS:
+            probs = np.array([[getattr(scored[position[r["article"]]].sentences[r["pred_index"]], f"{head}_probs")[label]
+                               for label in labels[head]] for r in rows]).reshape(len(rows), len(labels[head]))
+            systems[name][head] = ([labels[head][int(i)] for i in probs.argmax(-1)], probs)
     baseline_note = None
     if baselines:
         try:
@@ -180,11 +199,23 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
         baseline: {head: results["systems"]["model"][head]["macro_f1"] - results["systems"][baseline][head]["macro_f1"]
                    for head in HEADS}
         for baseline in results["systems"] if baseline != "model"}
+    results["comparisons"] = {
+        name: {head: paired_bootstrap([r["gold"][head] for r in rows], systems["model"][head][0], systems[name][head][0],
+                                      groups, labels[head], config.evaluation.bootstrap_samples, seed=0)
+               for head in HEADS}
+        for name in others}
     results["errors"] = _worst_errors(rows, systems["model"], labels, config.evaluation.worst_errors)
 
     (out_dir / "report.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     (out_dir / "report.md").write_text(render_markdown(results, labels), encoding="utf-8")
     return EvalReport(name, out_dir, results)
+
+
+def _score(tagger: Tagger, texts: list[str], spans: list, desc: str, progress: bool, chunk: int = 8) -> list:
+    results = []
+    for begin in tqdm(range(0, len(texts), chunk), desc=desc, disable=not progress, unit="batch"):
+        results += tagger.score_spans(texts[begin:begin + chunk], spans[begin:begin + chunk])
+    return results
 
 
 def _worst_errors(rows: list[dict], model: dict, labels: dict, limit: int) -> list[dict]:

@@ -27,9 +27,20 @@ def render_markdown(r: dict, labels: dict) -> str:
                    f"{_f(s['accuracy'])} | {_f(s['weighted_f1'])} | {_f(c['macro_f1'])} [{_f(c['macro_f1_ci95'][0])}, "
                    f"{_f(c['macro_f1_ci95'][1])}] | {_f(c['accuracy'])} | {_f(c['weighted_f1'])} |")
     out += ["", "Brackets: 95% bootstrap interval over articles. Macro-F1 averages the labels present in gold or predictions.", "",
-            "Model margin over each baseline (macro-F1 points):", "", "| baseline | source | claim_type |", "|---|---:|---:|"]
+            "Model margin over each other system (macro-F1 points):", "", "| system | source | claim_type |", "|---|---:|---:|"]
     for name, margin in r["margins"].items():
         out.append(f"| {name} | {margin['source'] * 100:+.1f} | {margin['claim_type'] * 100:+.1f} |")
+    if r.get("comparisons"):
+        out += ["", "## Paired comparison with other checkpoints", "",
+                "Model minus each compared checkpoint, on the very same sentences: the macro-F1 difference, its 95% "
+                "interval from resampling whole articles (the same resample for both), the share of resamples where "
+                "the model is ahead, and the sentences only one of the two gets right.", "",
+                "| compared with | head | difference | 95% interval | model ahead | only the model right | only it right |",
+                "|---|---|---:|---:|---:|---:|---:|"]
+        for name, heads in r["comparisons"].items():
+            for head, c in heads.items():
+                out.append(f"| {name} | {head} | {c['difference'] * 100:+.1f} | [{c['ci95'][0] * 100:+.1f}, "
+                           f"{c['ci95'][1] * 100:+.1f}] | {c['a_ahead']:.0%} | {c['only_a_right']} | {c['only_b_right']} |")
     for head in HEADS:
         m = r["systems"]["model"][head]
         out += ["", f"## Model, {head}", "", "| label | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]

@@ -48,3 +48,12 @@ def test_train_prints_best_checkpoint_last(tmp_path, corpus_file):
                  "--set", f"output_dir={tmp_path / 'run'}", "--set", "training.max_steps=2")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == str(tmp_path / "run" / "best")
+
+
+def test_evaluate_compares_checkpoints(tiny_checkpoint, corpus_file, tmp_path):
+    result = run("evaluate", "--checkpoint", str(tiny_checkpoint), "--data", str(corpus_file), "--out",
+                 str(tmp_path / "r"), "--compare", str(tiny_checkpoint), "--no-baselines", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    name = f"{tiny_checkpoint.parent.name}/{tiny_checkpoint.name}"
+    assert f"model minus {name}: source +0.000" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == str(tmp_path / "r")

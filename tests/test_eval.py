@@ -7,7 +7,7 @@ import pytest
 
 from factattr.eval.align import align
 from factattr.eval.baselines import MajorityBaseline, RuleBaseline, TfidfBaseline
-from factattr.eval.metrics import bootstrap_macro_f1, calibration, head_metrics, macro_f1
+from factattr.eval.metrics import bootstrap_macro_f1, calibration, head_metrics, macro_f1, paired_bootstrap
 
 LABELS = ["a", "b", "c"]
 
@@ -86,6 +86,21 @@ def test_tfidf_baseline_learns_words():
     assert out["source"][0] == ["other"] and out["source"][1].shape == (1, 3)
 
 
+def test_paired_bootstrap_difference_interval_and_sentence_counts():
+    gold = ["a", "b", "c"] * 20
+    worse = ["a", "b", "a"] * 20                    # every "c" wrong: 20 sentences
+    groups = [f"art{i // 6}" for i in range(60)]
+    c = paired_bootstrap(gold, gold, worse, groups, LABELS, samples=200)
+    assert c["difference"] == pytest.approx(1.0 - macro_f1(gold, worse, LABELS))
+    assert 0 < c["ci95"][0] <= c["difference"] <= c["ci95"][1] and c["a_ahead"] == 1.0
+    assert (c["only_a_right"], c["only_b_right"]) == (20, 0)
+    same = paired_bootstrap(gold, worse, worse, groups, LABELS, samples=50)
+    assert same["difference"] == 0 and same["ci95"] == [0.0, 0.0] and same["a_ahead"] == 0.0
+    assert (same["only_a_right"], same["only_b_right"]) == (0, 0)
+    # Sign: B better than A gives a negative difference.
+    assert paired_bootstrap(gold, worse, gold, groups, LABELS, samples=50)["ci95"][1] < 0
+
+
 def test_full_report_on_tiny_checkpoint(tiny_checkpoint, corpus_file, tmp_path):
     from factattr.eval.evaluate import run_evaluation
 
@@ -112,3 +127,26 @@ def test_gold_segmentation_scores_exactly_the_gold_sentences(tiny_checkpoint, co
     assert report.results["segmentation"] == "gold"
     assert report.results["alignment"]["exact"] == report.results["n_gold_sentences"]
     assert set(report.results["systems"]) == {"model"}
+
+
+def test_compared_checkpoint_is_scored_on_the_same_sentences(tiny_checkpoint, corpus_file, tmp_path):
+    import shutil
+
+    from factattr.errors import ConfigError
+    from factattr.eval.evaluate import run_evaluation
+
+    twin = tmp_path / "twin" / "best"
+    shutil.copytree(tiny_checkpoint, twin)
+    report = run_evaluation(tiny_checkpoint, data=[str(corpus_file)], out=tmp_path / "r", baselines=False,
+                            compare=[twin], progress=False)
+    r = report.results
+    assert set(r["systems"]) == {"model", "twin/best"}
+    for head in ("source", "claim_type"):
+        assert r["systems"]["twin/best"][head]["macro_f1"] == r["systems"]["model"][head]["macro_f1"]
+        c = r["comparisons"]["twin/best"][head]
+        assert c["difference"] == 0 and c["ci95"] == [0.0, 0.0] and c["only_a_right"] == c["only_b_right"] == 0
+    assert "## Paired comparison with other checkpoints" in (tmp_path / "r" / "report.md").read_text()
+    assert "model minus twin/best: source +0.000 [+0.000, +0.000]" in report.summary()
+    with pytest.raises(ConfigError, match="already called"):
+        run_evaluation(tiny_checkpoint, data=[str(corpus_file)], out=tmp_path / "r2", baselines=False,
+                       compare=[twin, twin], progress=False)
