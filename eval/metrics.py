@@ -61,19 +61,24 @@ def calibration(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> 
     return {"ece": float(ece), "bins": rows}
 
 
+def _article_resamples(groups: Sequence[str], samples: int, seed: int):
+    """Sentence indices of ``samples`` resamples of whole articles (``groups``), drawn with replacement."""
+    groups = np.asarray(groups)
+    ids = np.unique(groups)
+    members = {g: np.flatnonzero(groups == g) for g in ids}
+    rng = np.random.default_rng(seed)
+    for _ in range(samples):
+        yield np.concatenate([members[g] for g in rng.choice(ids, size=len(ids), replace=True)])
+
+
 def bootstrap_macro_f1(gold: Sequence[str], pred: Sequence[str], groups: Sequence[str], labels: Sequence[str],
                        samples: int = 1000, seed: int = 0) -> tuple[float, float]:
     """95% interval of macro-F1 by resampling whole articles (``groups``) with replacement."""
     if samples <= 0 or not gold:
         return (float("nan"), float("nan"))
-    gold, pred, groups = np.asarray(gold), np.asarray(pred), np.asarray(groups)
-    ids = np.unique(groups)
-    members = {g: np.flatnonzero(groups == g) for g in ids}
-    rng = np.random.default_rng(seed)
-    scores = []
-    for _ in range(samples):
-        index = np.concatenate([members[g] for g in rng.choice(ids, size=len(ids), replace=True)])
-        scores.append(macro_f1(gold[index].tolist(), pred[index].tolist(), labels))
+    gold, pred = np.asarray(gold), np.asarray(pred)
+    scores = [macro_f1(gold[index].tolist(), pred[index].tolist(), labels)
+              for index in _article_resamples(groups, samples, seed)]
     low, high = np.percentile(scores, [2.5, 97.5])
     return float(low), float(high)
 
@@ -90,12 +95,8 @@ def paired_bootstrap(gold: Sequence[str], pred_a: Sequence[str], pred_b: Sequenc
            "only_b_right": int(((pred_b == gold) & (pred_a != gold)).sum())}
     if samples <= 0 or not len(gold):
         return out
-    ids = np.unique(groups)
-    members = {g: np.flatnonzero(groups == g) for g in ids}
-    rng = np.random.default_rng(seed)
     diffs = []
-    for _ in range(samples):
-        index = np.concatenate([members[g] for g in rng.choice(ids, size=len(ids), replace=True)])
+    for index in _article_resamples(groups, samples, seed):
         g = gold[index].tolist()
         diffs.append(macro_f1(g, pred_a[index].tolist(), labels) - macro_f1(g, pred_b[index].tolist(), labels))
     out["ci95"] = [float(x) for x in np.percentile(diffs, [2.5, 97.5])]
