@@ -6,11 +6,12 @@ Each mode runs in its own process (so its peak memory is its own) on the same ar
 checkpoint config's test split), loaded and warmed up on one article. Then the modes take turns: in each
 of ``--repeat`` rounds every mode times one pass over all the articles, so all modes are timed under the
 same load, and each mode's fastest pass counts (this shared 2-core machine's rates vary by up to 30%
-between passes). The table also gives the range of each mode's speed-up within a round. The naive baseline is what a user would write first: a `transformers`
-text-classification pipeline, called one sentence at a time, with the same fine-tuned weights (encoder
-and both heads, one forward pass per sentence, no neighbouring sentences). Prints sentences per second,
-peak resident memory, and each mode's macro-F1 against the gold labels (model segmentation aligned to
-gold sentences).
+between passes). The table also gives the range of each mode's speed-up within a round.
+
+The naive baseline is what a user would write first: a `transformers` text-classification pipeline,
+called one sentence at a time, with the same fine-tuned weights (encoder and both heads, one forward pass
+per sentence, no neighbouring sentences). Prints sentences per second, peak resident memory, and each
+mode's macro-F1 against the gold labels (model segmentation aligned to gold sentences).
 
 Last, the fp32 ceiling: the encoder work per sentence of each path, counted from the actual padded
 forward passes, over the fastest fp32 matrix multiply this machine runs, which bounds any fp32 speed-up.
@@ -26,6 +27,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+ARTICLES_PER_CALL = 32  # factattr modes score the articles through Tagger.score_many in groups of this size
 
 # mode -> (backend, quantize) of the factattr Tagger; the first mode is the naive baseline.
 MODES = {"naive_pipeline": None,
@@ -114,7 +117,7 @@ def serve_mode(mode: str, checkpoint: str, data: list[str] | None, threads: int)
 
         def run(batch: list[str]) -> list:
             return [[(s.start, s.end, s.source, s.claim_type) for s in r.sentences]
-                    for r in tagger.score_many(batch, batch_size=32)]
+                    for r in tagger.score_many(batch, batch_size=ARTICLES_PER_CALL)]
     torch.set_num_threads(threads)
     with torch.inference_mode():
         predicted = run(texts[:1])  # warm-up
@@ -148,15 +151,19 @@ def serve_mode(mode: str, checkpoint: str, data: list[str] | None, threads: int)
                                                       label_sets["claim_type"])}), flush=True)
 
 
+def _mode_command(mode: str, args: argparse.Namespace) -> list[str]:
+    """This script, run for one internal mode with the parent's checkpoint, threads and data."""
+    return [sys.executable, __file__, "--mode", mode, "--checkpoint", args.checkpoint,
+            "--threads", str(args.threads)] + (["--data", *args.data] if args.data else [])
+
+
 class _ModeProcess:
     """A mode served by its own process (so its peak memory is its own), driven line by line."""
 
     def __init__(self, mode: str, args: argparse.Namespace, log_dir: Path):
         self.mode = mode
         self.log = (log_dir / f"{mode}.stderr").open("w+")
-        cmd = [sys.executable, __file__, "--mode", mode, "--checkpoint", args.checkpoint,
-               "--threads", str(args.threads)] + (["--data", *args.data] if args.data else [])
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.proc = subprocess.Popen(_mode_command(mode, args), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
         self.expect(lambda line: line == "ready")
 
     def expect(self, accept) -> str:
@@ -222,7 +229,7 @@ def fp32_ceiling(checkpoint: str, data: list[str] | None, threads: int) -> dict:
     over the machine's best fp32 matrix-multiply rate."""
     from factattr.data.segment import segment
     from factattr.model.checkpoint import load_checkpoint
-    from factattr.model.inference import encode_articles
+    from factattr.model.inference import encode_articles, length_batches
 
     model, tokenizer, config = load_checkpoint(checkpoint)
     texts = [a["text"] for a in _articles(checkpoint, data)]
@@ -231,13 +238,13 @@ def fp32_ceiling(checkpoint: str, data: list[str] | None, threads: int) -> dict:
     # The naive pipeline: one sequence per sentence, with [CLS] and [SEP].
     naive = [(1, len(ids)) for t, article in zip(texts, spans) for ids in
              tokenizer([t[a:b] for a, b in article], truncation=True)["input_ids"]]
-    # factattr: windows sorted by length and padded per forward pass, as Tagger.score_many runs them
-    # (groups of 32 articles, the config's inference batch size).
-    shapes, size = [], config.inference.batch_size
-    for first in range(0, len(texts), 32):
-        lengths = sorted((len(w) for w in encode_articles(tokenizer, model, texts[first:first + 32],
-                                                          spans[first:first + 32])), reverse=True)
-        shapes += [(len(lengths[i:i + size]), lengths[i]) for i in range(0, len(lengths), size)]
+    # factattr: the forward passes Tagger.score_many runs, each padded to its longest window.
+    shapes = []
+    for first in range(0, len(texts), ARTICLES_PER_CALL):
+        windows = encode_articles(tokenizer, model, texts[first:first + ARTICLES_PER_CALL],
+                                  spans[first:first + ARTICLES_PER_CALL])
+        shapes += [(len(members), max(len(windows[i]) for i in members))
+                   for members in length_batches(windows, config.inference.batch_size)]
     enc = model.encoder.config
     dims = (enc.num_hidden_layers, enc.hidden_size, enc.intermediate_size)
     peak, engine = _best_matmul_gflops(enc.hidden_size, enc.intermediate_size, 4096, threads)
@@ -266,9 +273,7 @@ def main() -> None:
     prepare = ("from factattr.model.tagger import Tagger\n"
                f"for q in ('none', 'dynamic_int8'): Tagger.load({args.checkpoint!r}, backend='onnxruntime', quantize=q)")
     subprocess.run([sys.executable, "-c", prepare], check=True)
-    ceiling = subprocess.run([sys.executable, __file__, "--mode", "fp32_ceiling", "--checkpoint", args.checkpoint,
-                              "--threads", str(args.threads)] + (["--data", *args.data] if args.data else []),
-                             capture_output=True, text=True)
+    ceiling = subprocess.run(_mode_command("fp32_ceiling", args), capture_output=True, text=True)
     if ceiling.returncode:
         sys.exit(f"fp32_ceiling failed:\n{ceiling.stderr}")
     ceiling = json.loads(ceiling.stdout.strip().splitlines()[-1])

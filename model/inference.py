@@ -39,6 +39,12 @@ def encode_articles(tokenizer: PreTrainedTokenizerBase, model: ClaimTaggerModel,
     return windows
 
 
+def length_batches(windows: Sequence[Window], batch_size: int) -> list[list[int]]:
+    """Window indices per forward pass: longest first, ``batch_size`` at a time, so padding is small."""
+    order = sorted(range(len(windows)), key=lambda i: len(windows[i]), reverse=True)
+    return [order[begin:begin + batch_size] for begin in range(0, len(order), batch_size)]
+
+
 @torch.inference_mode()
 def predict_probs(model: ClaimTaggerModel, tokenizer: PreTrainedTokenizerBase, texts: Sequence[str],
                   spans: Sequence[Sequence[Span]], batch_size: int = 32) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -51,11 +57,10 @@ def predict_probs(model: ClaimTaggerModel, tokenizer: PreTrainedTokenizerBase, t
     """
     model.eval()
     windows = encode_articles(tokenizer, model, texts, spans)
-    order = sorted(range(len(windows)), key=lambda i: len(windows[i]), reverse=True)
     n_source, n_claim = len(model.config.source_labels), len(model.config.claim_labels)
     out = [(np.zeros((len(s), n_source), dtype=np.float32), np.zeros((len(s), n_claim), dtype=np.float32)) for s in spans]
-    for begin in range(0, len(order), batch_size):
-        batch = collate([windows[i] for i in order[begin:begin + batch_size]], tokenizer.pad_token_id)
+    for members in length_batches(windows, batch_size):
+        batch = collate([windows[i] for i in members], tokenizer.pad_token_id)
         result = model(batch.input_ids, batch.attention_mask, batch.token_target, batch.num_targets)
         temperature = model.config.temperatures
         source = torch.softmax(result.source_logits.float() / temperature["source"], dim=-1).numpy()
