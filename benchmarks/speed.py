@@ -259,7 +259,7 @@ def main() -> None:
     parser.add_argument("--checkpoint", default="runs/default/best")
     parser.add_argument("--data", nargs="+", help="corpus-format files (default: the test split)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeat", type=int, default=3,
+    parser.add_argument("--repeat", type=int, default=5,
                         help="rounds: each mode times one pass over the articles per round; its fastest counts")
     parser.add_argument("--mode", choices=[*MODES, "fp32_ceiling"], help=argparse.SUPPRESS)  # internal: one per process
     args = parser.parse_args()

@@ -39,18 +39,30 @@ def encode_articles(tokenizer: PreTrainedTokenizerBase, model: ClaimTaggerModel,
     return windows
 
 
-def length_batches(windows: Sequence[Window], batch_size: int) -> list[list[int]]:
-    """Window indices per forward pass: longest first, ``batch_size`` at a time, so padding is small."""
+def length_batches(windows: Sequence[Window], batch_size: int, by_article: bool = False) -> list[list[int]]:
+    """Window indices per forward pass: longest first, ``batch_size`` at a time, so padding is small.
+
+    ``by_article`` never puts two articles' windows in one pass, so a pass depends on one article only.
+    """
+    if by_article:
+        per_article: dict[int, list[int]] = {}
+        for i, window in enumerate(windows):
+            per_article.setdefault(window.article, []).append(i)
+        return [[members[k] for k in batch] for members in per_article.values()
+                for batch in length_batches([windows[i] for i in members], batch_size)]
     order = sorted(range(len(windows)), key=lambda i: len(windows[i]), reverse=True)
     return [order[begin:begin + batch_size] for begin in range(0, len(order), batch_size)]
 
 
 @torch.inference_mode()
 def predict_probs(model: ClaimTaggerModel, tokenizer: PreTrainedTokenizerBase, texts: Sequence[str],
-                  spans: Sequence[Sequence[Span]], batch_size: int = 32) -> list[tuple[np.ndarray, np.ndarray]]:
+                  spans: Sequence[Sequence[Span]], batch_size: int = 8,
+                  by_article: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
     """Probabilities of both heads for every given sentence of every article.
 
     Windows of all articles are sorted by length and run ``batch_size`` at a time, so padding is small.
+    A dynamically quantised model needs ``by_article``: it picks one activation scale per forward pass,
+    so an article's scores would otherwise depend on the articles it happens to be scored with.
 
     Returns:
         For each article, ``(source_probs, claim_probs)`` arrays of shape (sentences, labels).
@@ -59,7 +71,7 @@ def predict_probs(model: ClaimTaggerModel, tokenizer: PreTrainedTokenizerBase, t
     windows = encode_articles(tokenizer, model, texts, spans)
     n_source, n_claim = len(model.config.source_labels), len(model.config.claim_labels)
     out = [(np.zeros((len(s), n_source), dtype=np.float32), np.zeros((len(s), n_claim), dtype=np.float32)) for s in spans]
-    for members in length_batches(windows, batch_size):
+    for members in length_batches(windows, batch_size, by_article):
         batch = collate([windows[i] for i in members], tokenizer.pad_token_id)
         result = model(batch.input_ids, batch.attention_mask, batch.token_target, batch.num_targets)
         temperature = model.config.temperatures

@@ -125,6 +125,24 @@ def test_onnx_batch_equals_single(onnx_tagger):
             assert sa.source_probs == pytest.approx(sb.source_probs, abs=1e-5)
 
 
+@pytest.mark.parametrize("backend", ["torch", "onnxruntime"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_int8_batch_equals_single_exactly(tiny_checkpoint, onnx_cache, backend, threads):
+    # Dynamic int8 picks one activation scale per forward pass: an article's windows must not share a
+    # pass with another article's, or its scores would depend on what it is scored with. With two
+    # threads, two articles are scored at once (each on its own); with one, in groups.
+    int8 = Tagger.load(tiny_checkpoint, backend=backend, quantize="dynamic_int8", batch_size=4, threads=threads)
+    assert (int8.workers, int8.threads) == (threads, 1)
+    long = " ".join(["The coalition said ISIL has 500 fighters left in Raqqa."] * 12)
+    texts = [ARTICLE, AWKWARD, long, "One short line about Mosul", ARTICLE.replace("Palmyra", "Manbij")]
+    alone = [int8.score(t) for t in texts]
+    for batched in (list(int8.score_many(texts)), list(int8.score_many(texts[::-1]))[::-1],
+                    int8.score_spans(texts, [[(s.start, s.end) for s in a.sentences] for a in alone])):
+        assert [a.to_dict() for a in alone] == [b.to_dict() for b in batched]
+    with pytest.raises(InputError, match="text #2 is empty"):
+        list(int8.score_many([ARTICLE, AWKWARD, "  ", ARTICLE]))
+
+
 def test_onnx_int8_agrees_with_fp32(tiny_checkpoint, onnx_tagger):
     int8 = Tagger.load(tiny_checkpoint, backend="onnxruntime", quantize="dynamic_int8")
     assert int8.model.onnx_path.name == "encoder-int8.onnx"
