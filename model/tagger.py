@@ -87,7 +87,8 @@ class Tagger:
             backend: ``"torch"`` or ``"onnxruntime"`` (the encoder exported to ONNX, cached after the first
                 load); defaults to the checkpoint config's ``inference.backend``.
             quantize: ``"none"`` or ``"dynamic_int8"``; defaults to the checkpoint config's ``inference.quantize``.
-            threads: CPU threads; defaults to the config's ``inference.threads``.
+            threads: CPU threads; defaults to the config's ``inference.threads``. With dynamic int8, this
+                many articles are scored at once, one thread each.
             batch_size: windows per forward pass; defaults to the config's ``inference.batch_size``.
 
         Raises:
