@@ -106,13 +106,14 @@ class Tagger:
         # small, so rather than split each over every thread, score one article per thread at once: on 2
         # cores, 1.13x as fast in torch and about 1.3x in ONNX Runtime (paired passes, test split).
         workers = threads if mode == "dynamic_int8" else 1
+        per_pass = threads // workers
         if backend == "onnxruntime":
             from .ort_backend import ort_model
 
-            model = ort_model(model, path, mode, threads // workers)
+            model = ort_model(model, path, mode, per_pass)
         elif mode == "dynamic_int8":
             model = quantize_dynamic_int8(model)
-        return cls(model, tokenizer, config, batch_size, backend, mode, threads // workers, workers)
+        return cls(model, tokenizer, config, batch_size, backend, mode, per_pass, workers)
 
     def score(self, text: str) -> ArticleResult:
         """Segment one article and label every sentence. Raises InputError for non-text or empty text."""
@@ -162,7 +163,7 @@ class Tagger:
     def _results(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> list[ArticleResult]:
         torch.set_num_threads(self.threads)  # process-wide in torch, so set for each call of this tagger
         probs = predict_probs(self.model, self.tokenizer, texts, spans, self.batch_size,
-                              by_article=self.quantize != "none")
+                              by_article=self.quantize == "dynamic_int8")
         results = []
         for text, article_spans, (source_p, claim_p) in zip(texts, spans, probs):
             sentences = []
