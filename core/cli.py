@@ -120,17 +120,58 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    from .data.corpus import load_data, read_corpus, split_articles, stats_table
+
+    if not args.files:  # the config's own data: every source, left-out articles, splits by event and origin
+        config = _config(args.config or DEFAULT_CONFIG, args.set)
+        labels = {h: config.label_names(h) for h in ("source", "claim_type")}
+        data = load_data(config)
+        print(data.describe())
+        groups = {f"{split}-{origin}": [a for a in articles if a["origin"] == origin]
+                  for split, articles in data.splits.items() for origin in data.sources}
+        print(f"(split seed {config.data.split_seed} by same-event cluster, dev {config.data.dev_fraction:.0%}, "
+              f"test {config.data.test_fraction:.0%})\n")
+        print(stats_table(groups, labels))
+        return 0
     from .config import DataConfig
-    from .data.corpus import read_corpus, split_articles, stats_table
 
     labels, config = _labels_from(args)
     data = config.data if config else DataConfig(corpus=args.files)
     articles = read_corpus(args.files, labels)
-    splits = split_articles(articles, data.split_seed, data.dev_fraction, data.test_fraction)
+    splits = split_articles(articles, data.split_seed, data.dev_fraction, data.test_fraction,
+                            by_event={"days": data.event_days, "threshold": data.event_similarity})
     print(f"{len(articles)} articles, {sum(len(a['sentences']) for a in articles)} sentences "
-          f"(split seed {data.split_seed}, dev {data.dev_fraction:.0%}, test {data.test_fraction:.0%})\n")
+          f"(split seed {data.split_seed} by same-event cluster, dev {data.dev_fraction:.0%}, test {data.test_fraction:.0%})\n")
     print(stats_table(splits, labels))
     return 0
+
+
+def cmd_overlap(args: argparse.Namespace) -> int:
+    from .data.corpus import read_corpus
+    from .data.events import HELD_OUT_DAYS, HELD_OUT_SIMILARITY, similar_pairs
+
+    articles = read_corpus(args.files, None, repairs=[])
+    held = read_corpus(args.against, None, repairs=[])
+    days = HELD_OUT_DAYS if args.days is None else args.days
+    similarity = HELD_OUT_SIMILARITY if args.similarity is None else args.similarity
+    pairs = similar_pairs(articles, held, days=days, threshold=similarity)
+    for i, j, cosine in sorted(pairs, key=lambda p: -p[2]):
+        a, b = articles[i], held[j]
+        print(f"{a['id']}\t{a.get('date', '')}\t{b['id']}\t{b.get('date', '')}\t{cosine:.3f}")
+    print(f"{len(pairs)} pair(s) within {days} days with TF-IDF cosine >= {similarity} "
+          f"({len(articles)} articles against {len(held)} held-out)", file=sys.stderr)
+    return 1 if pairs else 0
+
+
+def cmd_import_fakes(args: argparse.Namespace) -> int:
+    from .data.standoff import read_jsonl, texts_from_fakes_csv
+
+    ids = None
+    if args.annotations:
+        ids = {record["id"] for path in args.annotations for _, record in read_jsonl(path) if isinstance(record, dict)}
+    n = texts_from_fakes_csv(args.csv, args.out, ids)
+    print(f"{args.out}: {n} article(s)" + (f" of the {len(ids)} annotated" if ids is not None else ""))
+    return 0 if ids is None or n == len(ids) else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -172,12 +213,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quantize", choices=QUANTIZE_MODES, help="override the checkpoint config's inference.quantize")
     p.set_defaults(func=cmd_score)
 
-    for name, func, help_text in (("stats", cmd_stats, "validate corpus files and print label counts per split"),
-                                  ("validate", cmd_validate, "check corpus files and list every problem")):
-        p = sub.add_parser(name, help=help_text)
-        p.add_argument("files", nargs="+", metavar="FILE", help="corpus JSONL files")
-        p.add_argument("--config", help=f"config with the label schema and split (default: {DEFAULT_CONFIG} if present)")
-        p.set_defaults(func=func)
+    p = sub.add_parser("stats", help="validate the data and print label counts per split (and per origin)")
+    p.add_argument("files", nargs="*", metavar="FILE",
+                   help="corpus JSONL files (default: every data source of the config, split by event and origin)")
+    p.add_argument("--config", help=f"config with the label schema, data and split (default: {DEFAULT_CONFIG})")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("validate", help="check corpus files and list every problem")
+    p.add_argument("files", nargs="+", metavar="FILE", help="corpus JSONL files")
+    p.add_argument("--config", help=f"config with the label schema (default: {DEFAULT_CONFIG} if present)")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("overlap", help="list articles that report the event of a held-out article (exit 1 if any)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="corpus JSONL files to check")
+    p.add_argument("--against", nargs="+", required=True, metavar="FILE", help="held-out corpus files, e.g. realdev")
+    p.add_argument("--days", type=int, help="publication dates at most this far apart (default: as training checks)")
+    p.add_argument("--similarity", type=float, help="TF-IDF cosine at least this (default: as training checks)")
+    p.set_defaults(func=cmd_overlap)
+
+    p = sub.add_parser("import-fakes", help="build the texts file of stand-off annotations from the FA-KES CSV")
+    p.add_argument("csv", help="the FA-KES release's CSV (unit_id, article_title, article_content, source, date, location)")
+    p.add_argument("--out", required=True, help="texts file to write (JSON Lines), e.g. ../shared/realtrain/articles.jsonl")
+    p.add_argument("--annotations", nargs="+", metavar="FILE",
+                   help="keep only the articles these stand-off files annotate (default: every row)")
+    p.set_defaults(func=cmd_import_fakes)
     return parser
 
 

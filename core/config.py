@@ -69,21 +69,66 @@ class EncoderConfig(_Strict):
     random_init: RandomInit | None = Field(None, description="Replace the pretrained weights by a tiny random BERT.")
 
 
-class DataConfig(_Strict):
-    corpus: list[str] = Field(..., min_length=1, description="Corpus JSONL files, split by article.")
-    split_seed: int = Field(13, description="Seed of the article-level train/dev/test split.")
-    dev_fraction: float = Field(0.15, ge=0.0, lt=1.0)
-    test_fraction: float = Field(0.15, ge=0.0, lt=1.0)
+class DataSource(_Strict):
+    """One body of annotated articles: corpus files with their texts inline, or stand-off annotations
+    joined with a texts file kept outside the repository (see ``factattr.data.standoff``)."""
 
-    @field_validator("corpus", mode="before")
+    name: str = Field(..., pattern=r"^[a-z][a-z0-9_]*$", description="Name in reports (test-<name>) and logs.")
+    corpus: list[str] = Field(default_factory=list, description="Corpus-format JSONL files (texts inline).")
+    annotations: list[str] = Field(default_factory=list, description="Stand-off annotation files (ids, text "
+                                   "hashes, offsets, labels), joined with `texts`.")
+    texts: str | None = Field(None, description="JSON Lines of {id, text, ...} that the stand-off annotations "
+                              "point into.")
+    weight: float = Field(1.0, ge=0, description="Sampling weight of this source's training articles: each epoch "
+                          "shows every article floor(weight) times, plus once more with probability frac(weight); "
+                          "0 keeps the source in dev and test but out of training.")
+    optional: bool = Field(False, description="When `texts` is missing, train without this source (with a warning "
+                           "and a note in the model card) instead of failing.")
+
+    @field_validator("corpus", "annotations", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
     @model_validator(mode="after")
+    def _kind(self) -> "DataSource":
+        if bool(self.corpus) == bool(self.annotations):
+            raise ValueError(f"source {self.name!r}: give either corpus files or stand-off annotations, not both")
+        if self.annotations and not self.texts:
+            raise ValueError(f"source {self.name!r}: stand-off annotations need `texts`, the file they point into")
+        if self.corpus and self.texts:
+            raise ValueError(f"source {self.name!r}: `texts` goes with stand-off annotations, not with corpus files")
+        return self
+
+
+class DataConfig(_Strict):
+    sources: list[DataSource] = Field(..., min_length=1, description="Where annotated articles come from.")
+    held_out: list[str] = Field(default_factory=list, description="Corpus files of held-out evaluation articles "
+                                "(e.g. realdev): articles reporting one of their events are left out of every split.")
+    split_seed: int = Field(13, description="Seed of the train/dev/test split, drawn per same-event cluster.")
+    dev_fraction: float = Field(0.15, ge=0.0, lt=1.0)
+    test_fraction: float = Field(0.15, ge=0.0, lt=1.0)
+    event_days: int = Field(2, ge=0, description="Same-event clusters: publication dates at most this many days apart.")
+    event_similarity: float = Field(0.25, gt=0, le=1, description="Same-event clusters: TF-IDF cosine of the texts "
+                                    "at least this.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _corpus_shorthand(cls, value: Any) -> Any:
+        # `corpus: files` is short for one source named 'written'; it replaces the sources (so a
+        # command-line `--set data.corpus=...` trains on just that file).
+        if isinstance(value, dict) and "corpus" in value:
+            value = dict(value)
+            value["sources"] = [{"name": "written", "corpus": value.pop("corpus")}]
+        return value
+
+    @model_validator(mode="after")
     def _fractions(self) -> "DataConfig":
         if self.dev_fraction + self.test_fraction >= 1.0:
             raise ValueError("dev_fraction + test_fraction must leave articles for training")
+        names = [s.name for s in self.sources]
+        if len(set(names)) != len(names):
+            raise ValueError(f"source names must be unique, got {names}")
         return self
 
 
@@ -172,8 +217,10 @@ class Config(_Strict):
         return self.labels.names(head)
 
 
-# Keys whose values are paths, resolved relative to the file that sets them.
-_PATH_KEYS = (("data", "corpus"), ("output_dir",), ("encoder", "name"))
+# Keys whose values are paths, resolved relative to the file that sets them ("*": every item of a list).
+_PATH_KEYS = (("data", "corpus"), ("data", "held_out"), ("data", "sources", "*", "corpus"),
+              ("data", "sources", "*", "annotations"), ("data", "sources", "*", "texts"), ("output_dir",),
+              ("encoder", "name"))
 
 
 def _resolve_paths(raw: dict, base: Path) -> None:
@@ -186,12 +233,18 @@ def _resolve_paths(raw: dict, base: Path) -> None:
             return value  # a name such as all-MiniLM-L6-v2, not a path
         return str((base / value).resolve())
 
+    def visit(node: Any, key: tuple[str, ...], rest: tuple[str, ...]) -> None:
+        if rest[0] == "*":
+            for item in node if isinstance(node, list) else []:
+                visit(item, key, rest[1:])
+        elif isinstance(node, dict) and rest[0] in node:
+            if len(rest) == 1:
+                node[rest[0]] = fix(node[rest[0]], key)
+            else:
+                visit(node[rest[0]], key, rest[1:])
+
     for key in _PATH_KEYS:
-        node = raw
-        for part in key[:-1]:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict) and key[-1] in node:
-            node[key[-1]] = fix(node[key[-1]], key)
+        visit(raw, key, key)
 
 
 def _merge(base: dict, override: dict) -> dict:
@@ -271,19 +324,27 @@ def load_config(path: str | os.PathLike, overrides: list[str] | None = None, che
     raw = _read_yaml(path)
     for text in overrides or []:
         dotted, value = parse_override(text)
-        if dotted[-1] in ("corpus", "output_dir") and isinstance(value, (str, list)):
-            tmp = {dotted[0]: {dotted[-1]: value}} if len(dotted) > 1 else {dotted[0]: value}
-            _resolve_paths(tmp, Path.cwd())  # paths given on the command line are relative to the shell
-            value = tmp[dotted[0]][dotted[-1]] if len(dotted) > 1 else tmp[dotted[0]]
-        _apply_override(raw, dotted, value)
+        wrapped: dict = {}
+        _apply_override(wrapped, dotted, value)
+        _resolve_paths(wrapped, Path.cwd())  # paths given on the command line are relative to the shell
+        for part in dotted[:-1]:
+            wrapped = wrapped[part]
+        _apply_override(raw, dotted, wrapped[dotted[-1]])
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_format_validation_error(path, exc)) from None
     if check_files:
-        for i, corpus in enumerate(config.data.corpus):
-            if not Path(corpus).is_file():
-                raise ConfigError(f"{path}: data.corpus[{i}]: file not found: {corpus}")
+        for i, source in enumerate(config.data.sources):
+            for field in ("corpus", "annotations"):
+                for j, file in enumerate(getattr(source, field)):
+                    if not Path(file).is_file():
+                        raise ConfigError(f"{path}: data.sources[{i}].{field}[{j}] (source {source.name!r}): "
+                                          f"file not found: {file}")
+            if source.texts and not source.optional and not Path(source.texts).is_file():
+                raise ConfigError(f"{path}: data.sources[{i}].texts (source {source.name!r}): file not found: "
+                                  f"{source.texts}; give the texts the annotations were made on, or set "
+                                  "optional: true to train without them")
         name = config.encoder.name
         if name != DEFAULT_ENCODER and not Path(name).is_dir():
             raise ConfigError(f"{path}: encoder.name: {name!r} is neither {DEFAULT_ENCODER!r} nor a local "

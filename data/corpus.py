@@ -12,17 +12,20 @@ One article per line (JSON Lines)::
 from __future__ import annotations
 
 import collections
-import hashlib
 import json
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from factattr.errors import CorpusError
+
+from .events import split_by_event, split_of_key
 
 ARTICLE_KEYS = {"id", "text", "sentences", "title", "outlet", "date", "form"}
 SENTENCE_KEYS = {"start", "end", "source", "claim_type", "cue", "speaker", "tags"}
 SPLITS = ("train", "dev", "test")
+log = logging.getLogger("factattr.data")
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,26 @@ def check_article(article: object, labels: dict[str, Sequence[str]] | None,
     return problems
 
 
+def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
+    """``(line number, line)`` of a UTF-8 text file, lines ended by ``\n`` only.
+
+    ``str.splitlines`` would also break at U+2028, U+0085 and other separators that JSON strings may
+    hold unescaped, cutting a valid record in two.
+    """
+    path = Path(path)
+    try:
+        handle = path.open("r", encoding="utf-8", newline="\n")
+    except FileNotFoundError:
+        raise CorpusError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise CorpusError(f"{path}: is a directory; give a JSON Lines file") from None
+    with handle:
+        try:
+            yield from enumerate(handle, start=1)
+        except UnicodeDecodeError as exc:
+            raise CorpusError(f"{path}: not UTF-8 text ({exc})") from None
+
+
 def validate_file(path: str | Path, labels: dict[str, Sequence[str]] | None, seen_ids: dict[str, str] | None = None,
                   repairs: list[Problem] | None = None) -> tuple[list[dict], list[Problem]]:
     """Read a corpus file and check every line; returns the valid articles and every problem found.
@@ -121,13 +144,7 @@ def validate_file(path: str | Path, labels: dict[str, Sequence[str]] | None, see
     path = Path(path)
     seen_ids = {} if seen_ids is None else seen_ids
     articles, problems = [], []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise CorpusError(f"{path}: corpus file not found") from None
-    except UnicodeDecodeError as exc:
-        raise CorpusError(f"{path}: not UTF-8 text ({exc})") from None
-    for number, line in enumerate(lines, start=1):
+    for number, line in iter_lines(path):
         if not line.strip():
             continue
         try:
@@ -152,42 +169,49 @@ def validate_file(path: str | Path, labels: dict[str, Sequence[str]] | None, see
 
 
 def read_corpus(paths: str | Path | Iterable[str | Path], labels: dict[str, Sequence[str]] | None,
-                repairs: list[Problem] | None = None) -> list[dict]:
+                repairs: list[Problem] | None = None, seen: dict[str, str] | None = None) -> list[dict]:
     """Read and validate corpus files; raises :class:`CorpusError` listing every problem.
 
     Pass a ``repairs`` list to accept (and record) overlapping sentence boundaries, e.g. for third-party
     evaluation data; the project's own corpus is read strictly.
     """
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
-    seen: dict[str, str] = {}
+    seen = {} if seen is None else seen
     articles, problems = [], []
     for path in paths:
         found_articles, found_problems = validate_file(path, labels, seen, repairs)
         articles += found_articles
         problems += found_problems
+    raise_problems(problems)
+    return articles
+
+
+def raise_problems(problems: Sequence[Problem]) -> None:
     if problems:
         shown = "\n".join(f"  {p}" for p in problems[:50])
         more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
         raise CorpusError(f"{len(problems)} problem(s) in the corpus:\n{shown}{more}")
-    return articles
 
 
 def split_of(article_id: str, seed: int, dev_fraction: float, test_fraction: float) -> str:
-    """The split of an article: a seeded hash of its id, so adding articles never moves the others."""
-    digest = hashlib.sha256(f"{seed}:{article_id}".encode("utf-8")).digest()
-    u = int.from_bytes(digest[:8], "big") / 2**64
-    if u < test_fraction:
-        return "test"
-    if u < test_fraction + dev_fraction:
-        return "dev"
-    return "train"
+    """The split of a lone article: a seeded hash of its id (see :func:`factattr.data.events.split_of_key`)."""
+    return split_of_key(article_id, seed, dev_fraction, test_fraction)
 
 
-def split_articles(articles: Sequence[dict], seed: int, dev_fraction: float, test_fraction: float) -> dict[str, list[dict]]:
-    """Split by article (never by sentence) into train/dev/test, deterministically from the seed."""
+def split_articles(articles: Sequence[dict], seed: int, dev_fraction: float, test_fraction: float,
+                   by_event: dict | None = None) -> dict[str, list[dict]]:
+    """Split by article (never by sentence) into train/dev/test, deterministically from the seed.
+
+    With ``by_event`` (``{"days": .., "threshold": ..}``), the split is drawn per same-event cluster
+    (:func:`factattr.data.events.split_by_event`), so two reports of one event never straddle splits.
+    """
+    if by_event is None:
+        names = [split_of(a["id"], seed, dev_fraction, test_fraction) for a in articles]
+    else:
+        names = split_by_event(articles, seed, dev_fraction, test_fraction, **by_event)
     out: dict[str, list[dict]] = {name: [] for name in SPLITS}
-    for article in articles:
-        out[split_of(article["id"], seed, dev_fraction, test_fraction)].append(article)
+    for article, name in zip(articles, names):
+        out[name].append(article)
     return out
 
 
@@ -221,23 +245,121 @@ def to_dataset(articles: Sequence[dict]):
     import datasets
 
     rows = [{
-        "id": a["id"], "text": a["text"], "title": a.get("title") or "",
+        "id": a["id"], "text": a["text"], "title": a.get("title") or "", "origin": a.get("origin") or "",
         "sentences": [{"start": s["start"], "end": s["end"], "source": s["source"],
                        "claim_type": s["claim_type"]} for s in a["sentences"]],
     } for a in articles]
     features = datasets.Features({
         "id": datasets.Value("string"), "text": datasets.Value("string"), "title": datasets.Value("string"),
+        "origin": datasets.Value("string"),
         "sentences": datasets.List({"start": datasets.Value("int32"), "end": datasets.Value("int32"),
                                     "source": datasets.Value("string"), "claim_type": datasets.Value("string")}),
     })
     return datasets.Dataset.from_list(rows, features=features)
 
 
-def config_splits(config) -> dict[str, list[dict]]:
-    """Read the config's corpus, validate it against the label schema and split it by article."""
+@dataclass
+class LoadedData:
+    """The config's articles split for training, and what went into them (for logs and the model card).
+
+    Every article carries ``origin``: the name of the data source it came from (``written``, ``real``).
+    """
+
+    splits: dict[str, list[dict]]
+    sources: dict[str, dict] = field(default_factory=dict)   # name -> {"articles", "sentences", "weight"}
+    skipped: list[str] = field(default_factory=list)         # optional sources whose texts were absent
+    excluded: list[dict] = field(default_factory=list)       # articles on a held-out article's event
+
+    def describe(self) -> str:
+        """One paragraph saying what the data is: sources, their sizes, what was left out and why."""
+        used = "; ".join(f"{name}: {s['articles']} articles, {s['sentences']} sentences (weight {s['weight']:g})"
+                         for name, s in self.sources.items() if s["weight"] > 0)
+        parts = [f"Data: {used}; split by same-event cluster into train, dev and test, trained on train."]
+        parts += [f"Source {name!r} ({s['articles']} articles) is in dev and test only (weight 0)."
+                  for name, s in self.sources.items() if s["weight"] == 0]
+        parts += [f"Not used: {note}." for note in self.skipped]
+        if self.excluded:
+            parts.append(f"{len(self.excluded)} article(s) left out because they report the event of a held-out "
+                         "evaluation article: " + ", ".join(f"{e['id']} (~{e['held_out']}, cosine {e['cosine']:.2f})"
+                                                           for e in self.excluded) + ".")
+        return " ".join(parts)
+
+
+def load_data(config) -> LoadedData:
+    """Read every data source of the config, validate it against the label schema, leave out articles on
+    held-out events, and split by same-event cluster.
+
+    Raises:
+        CorpusError: a file breaks the format, an id repeats across sources, a stand-off article is missing
+            from its texts or its text changed; every problem is listed with file, line and article.
+    """
+    from .standoff import read_standoff, read_texts
+
     labels = {head: config.label_names(head) for head in ("source", "claim_type")}
-    articles = read_corpus(config.data.corpus, labels)
-    return split_articles(articles, config.data.split_seed, config.data.dev_fraction, config.data.test_fraction)
+    seen: dict[str, str] = {}
+    articles: list[dict] = []
+    problems: list[Problem] = []
+    loaded = LoadedData(splits={})
+    for source in config.data.sources:
+        found: list[dict] = []
+        if source.corpus:
+            for path in source.corpus:
+                ok, bad = validate_file(path, labels, seen)
+                found += ok
+                problems += bad
+        elif source.optional and not Path(source.texts).is_file():
+            loaded.skipped.append(f"source {source.name!r} ({len(source.annotations)} stand-off file(s)): its texts "
+                                  f"{source.texts} are absent")
+            log.warning("data source %r skipped: its texts %s are absent (optional source); training on the "
+                        "other sources only", source.name, source.texts)
+            continue
+        else:
+            texts = read_texts(source.texts)
+            for path in source.annotations:
+                ok, bad = read_standoff(path, texts, labels, seen)
+                found += ok
+                problems += bad
+        for article in found:
+            article["origin"] = source.name
+        loaded.sources[source.name] = {"articles": len(found), "sentences": sum(len(a["sentences"]) for a in found),
+                                       "weight": source.weight}
+        articles += found
+    raise_problems(problems)
+
+    articles = _without_held_out_events(articles, config.data.held_out, loaded.excluded)
+    data = config.data
+    loaded.splits = split_articles(articles, data.split_seed, data.dev_fraction, data.test_fraction,
+                                   by_event={"days": data.event_days, "threshold": data.event_similarity})
+    return loaded
+
+
+def _without_held_out_events(articles: list[dict], held_out: Sequence[str], excluded: list[dict]) -> list[dict]:
+    """Drop articles that report the event of a held-out article (a wider date window and a lower text
+    similarity than the split's clusters: leaking a held-out event costs more than losing an article)."""
+    from .events import HELD_OUT_DAYS, HELD_OUT_SIMILARITY, similar_pairs
+
+    present = [p for p in held_out if Path(p).is_file()]
+    for path in sorted(set(held_out) - set(present)):
+        log.warning("held-out file %s is absent: no check that training data avoids its events", path)
+    if not present or not articles:
+        return articles
+    held = read_corpus(present, None, repairs=[])
+    pairs = similar_pairs(articles, held, days=HELD_OUT_DAYS, threshold=HELD_OUT_SIMILARITY)
+    drop: dict[int, tuple[str, float]] = {}
+    for i, j, cosine in pairs:
+        if i not in drop or cosine > drop[i][1]:
+            drop[i] = (held[j]["id"], cosine)
+    for i, (held_id, cosine) in sorted(drop.items()):
+        excluded.append({"id": articles[i]["id"], "origin": articles[i]["origin"], "held_out": held_id,
+                         "cosine": round(cosine, 3)})
+        log.info("left out %s: it may report the event of held-out article %s (cosine %.2f)", articles[i]["id"],
+                 held_id, cosine)
+    return [a for i, a in enumerate(articles) if i not in drop]
+
+
+def config_splits(config) -> dict[str, list[dict]]:
+    """The config's train/dev/test articles (see :func:`load_data`)."""
+    return load_data(config).splits
 
 
 def load_splits(config) -> "datasets.DatasetDict":

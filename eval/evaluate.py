@@ -26,7 +26,7 @@ from factattr.model.tagger import Tagger
 
 from .align import align
 from .baselines import MajorityBaseline, RuleBaseline, TfidfBaseline
-from .metrics import bootstrap_macro_f1, calibration, head_metrics, paired_bootstrap
+from .metrics import bootstrap_macro_f1, calibration, head_metrics, macro_f1, paired_bootstrap
 from .plots import confusion_png, reliability_png
 from .report_md import render_markdown
 
@@ -52,6 +52,12 @@ class EvalReport:
         for name, system in r["systems"].items():
             s, c = system["source"], system["claim_type"]
             lines.append(f"{name:<14}{s['macro_f1']:>11.3f}{s['accuracy']:>7.3f}{c['macro_f1']:>11.3f}{c['accuracy']:>7.3f}")
+        for part, entry in r.get("by_origin", {}).items():
+            lines.append(f"{part}: {entry['n_articles']} articles, {entry['n_sentences']} sentences")
+            for name, system in entry["systems"].items():
+                s, c = system["source"], system["claim_type"]
+                lines.append(f"  {name:<12}{s['macro_f1']:>11.3f}{s['accuracy']:>7.3f}{c['macro_f1']:>11.3f}"
+                             f"{c['accuracy']:>7.3f}")
         model = r["systems"]["model"]
         lines.append("model macro-F1 95% CI: source [{:.3f}, {:.3f}], claim_type [{:.3f}, {:.3f}]; ECE source {:.3f}, "
                      "claim_type {:.3f}".format(*model["source"]["macro_f1_ci95"], *model["claim_type"]["macro_f1_ci95"],
@@ -142,12 +148,12 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
     # Predictions of every system for the aligned gold sentences.
     position = {a["id"]: i for i, a in enumerate(articles)}
     systems: dict[str, dict] = {}
-    for name, scored in {"model": model_results, **other_results}.items():
-        systems[name] = {}
+    for system, scored in {"model": model_results, **other_results}.items():
+        systems[system] = {}
         for head in HEADS:
             probs = np.array([[getattr(scored[position[r["article"]]].sentences[r["pred_index"]], f"{head}_probs")[label]
                                for label in labels[head]] for r in rows]).reshape(len(rows), len(labels[head]))
-            systems[name][head] = ([labels[head][int(i)] for i in probs.argmax(-1)], probs)
+            systems[system][head] = ([labels[head][int(i)] for i in probs.argmax(-1)], probs)
     baseline_note = None
     if baselines:
         try:
@@ -195,6 +201,8 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
                                                                   f"model: {head} ({name})",
                                                                   out_dir / f"reliability_{head}.png").name
     results["pictures"] = pictures
+    results["by_origin"] = _by_origin(articles, rows, systems, labels, results["data"],
+                                      config.evaluation.bootstrap_samples)
     results["margins"] = {
         baseline: {head: results["systems"]["model"][head]["macro_f1"] - results["systems"][baseline][head]["macro_f1"]
                    for head in HEADS}
@@ -209,6 +217,32 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
     (out_dir / "report.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     (out_dir / "report.md").write_text(render_markdown(results, labels), encoding="utf-8")
     return EvalReport(name, out_dir, results)
+
+
+def _by_origin(articles: list[dict], rows: list[dict], systems: dict, labels: dict, data_name: str,
+               samples: int) -> dict:
+    """Every system's macro-F1 (with its interval) and accuracy on each data origin's part of the rows
+    (``test-real``, ``test-written``), when the articles come from more than one origin."""
+    origin = {a["id"]: a.get("origin") or "" for a in articles}
+    names = sorted(set(origin.values()) - {""})
+    if len(names) < 2:
+        return {}
+    out = {}
+    for part in names:
+        keep = [i for i, r in enumerate(rows) if origin[r["article"]] == part]
+        groups = [rows[i]["article"] for i in keep]
+        entry = {"n_articles": len(set(groups)), "n_sentences": len(keep), "systems": {}}
+        for system, heads in systems.items():
+            entry["systems"][system] = {}
+            for head in HEADS:
+                gold = [rows[i]["gold"][head] for i in keep]
+                predicted = [heads[head][0][i] for i in keep]
+                entry["systems"][system][head] = {
+                    "macro_f1": macro_f1(gold, predicted, labels[head]),
+                    "macro_f1_ci95": list(bootstrap_macro_f1(gold, predicted, groups, labels[head], samples, seed=0)),
+                    "accuracy": float(np.mean([g == p for g, p in zip(gold, predicted)])) if gold else 0.0}
+        out[f"{data_name}-{part}"] = entry
+    return out
 
 
 def _score(tagger: Tagger, texts: list[str], spans: list, desc: str, progress: bool, chunk: int = 8) -> list:

@@ -26,6 +26,14 @@ def render_markdown(r: dict, labels: dict) -> str:
         out.append(f"| {name} | {_f(s['macro_f1'])} [{_f(s['macro_f1_ci95'][0])}, {_f(s['macro_f1_ci95'][1])}] | "
                    f"{_f(s['accuracy'])} | {_f(s['weighted_f1'])} | {_f(c['macro_f1'])} [{_f(c['macro_f1_ci95'][0])}, "
                    f"{_f(c['macro_f1_ci95'][1])}] | {_f(c['accuracy'])} | {_f(c['weighted_f1'])} |")
+    for part, entry in r.get("by_origin", {}).items():
+        out += ["", f"### {part}: {entry['n_articles']} articles, {entry['n_sentences']} sentences", "",
+                "| system | source macro-F1 | source acc | claim_type macro-F1 | claim_type acc |", "|---|---:|---:|---:|---:|"]
+        for name, system in entry["systems"].items():
+            s, c = system["source"], system["claim_type"]
+            out.append(f"| {name} | {_f(s['macro_f1'])} [{_f(s['macro_f1_ci95'][0])}, {_f(s['macro_f1_ci95'][1])}] | "
+                       f"{_f(s['accuracy'])} | {_f(c['macro_f1'])} [{_f(c['macro_f1_ci95'][0])}, "
+                       f"{_f(c['macro_f1_ci95'][1])}] | {_f(c['accuracy'])} |")
     out += ["", "Brackets: 95% bootstrap interval over articles. Macro-F1 averages the labels present in gold or predictions.", "",
             "Model margin over each other system (macro-F1 points):", "", "| system | source | claim_type |", "|---|---:|---:|"]
     for name, margin in r["margins"].items():

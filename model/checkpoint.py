@@ -157,7 +157,9 @@ def check_schema(model_config: ModelConfig, config: Config, path: str | Path) ->
 
 def model_card(model_config: ModelConfig, config: Config, metrics: dict) -> str:
     """A Hugging Face style model card for the checkpoint."""
-    rows = "\n".join(f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in sorted(metrics.items()))
+    data = metrics.get("training_data", "the project's own corpus (written articles)")
+    rows = "\n".join(f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |"
+                     for k, v in sorted(metrics.items()) if k != "training_data")
     source = "\n".join(f"- `{l.name}`: {l.description}" for l in config.labels.source)
     claim = "\n".join(f"- `{l.name}`: {l.description}" for l in config.labels.claim_type)
     return f"""---
@@ -201,11 +203,11 @@ claim_type:
 {rows}
 
 ## Training
-Trained with `factattr train` on the project's own corpus (see the dataset card, `data/README.md`);
-the resolved training config is `train_config.yaml` in this directory.
+Trained with `factattr train`. {data} See the dataset card, `data/README.md`; the resolved training
+config is `train_config.yaml` in this directory.
 
 ## Limitations
-Trained on English reports of the 2014-2019 war against ISIL in Syria and Iraq written for the project;
-quality on other conflicts, other languages and other label schemas is unknown. Labels follow the
+Trained on English reports of the wars in Syria and Iraq (2011-2019): articles written for the project and,
+where the training data lists them, real scraped articles (FA-KES, CC BY 4.0); quality on other conflicts, other languages and other label schemas is unknown. Labels follow the
 project's annotation guide; hard cases (continuations, pronoun speakers) are where it errs most.
 """

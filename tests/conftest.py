@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import random
 from pathlib import Path
@@ -36,7 +37,10 @@ def make_article(index: int, rng: random.Random) -> dict:
             text += " "
         sentences.append({"start": len(text), "end": len(text) + len(sentence), "source": source, "claim_type": claim})
         text += sentence
-    return {"id": f"synthetic-{index:03d}", "title": f"Synthetic {index}", "text": text, "sentences": sentences}
+    # A week apart: templated texts are alike, and same-event clustering links alike articles of nearby dates.
+    date = (datetime.date(2016, 1, 1) + datetime.timedelta(days=7 * index)).isoformat()
+    return {"id": f"synthetic-{index:03d}", "title": f"Synthetic {index}", "date": date, "text": text,
+            "sentences": sentences}
 
 
 def write_corpus(path: Path, n: int = 24, seed: int = 0) -> Path:

@@ -57,3 +57,26 @@ def test_evaluate_compares_checkpoints(tiny_checkpoint, corpus_file, tmp_path):
     name = f"{tiny_checkpoint.parent.name}/{tiny_checkpoint.name}"
     assert f"model minus {name}: source +0.000" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == str(tmp_path / "r")
+
+
+def test_stats_of_the_config_shows_each_origin(tmp_path, corpus_file):
+    from .test_data_sources import two_source_config
+
+    two_source_config(tmp_path, corpus_file)
+    result = run("stats", "--config", str(tmp_path / "two.yaml"))
+    assert result.returncode == 0, result.stderr
+    assert "Data: written: 24 articles" in result.stdout and "real: 16 articles" in result.stdout
+    assert "| train-written | train-real | dev-written | dev-real | test-written | test-real | total |" in result.stdout
+
+
+def test_overlap_lists_pairs_and_fails(tmp_path, corpus_file):
+    result = run("overlap", str(corpus_file), "--against", str(corpus_file))
+    assert result.returncode == 1
+    assert "synthetic-000\t2016-01-01\tsynthetic-000\t2016-01-01\t1.000" in result.stdout
+    assert "pair(s) within 7 days" in result.stderr
+
+
+def test_import_fakes_reports_a_missing_file(tmp_path):
+    result = run("import-fakes", str(tmp_path / "absent.csv"), "--out", str(tmp_path / "t.jsonl"))
+    assert result.returncode == 1 and "absent.csv: file not found" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -18,7 +18,10 @@ def test_default_config_loads_with_schema_and_paths():
     assert config.label_names("source") == ["syrian_army", "iraqi_command", "us_coalition", "anonymous_officer", "other", "none"]
     assert len(config.label_names("claim_type")) == 6
     assert all(label.description for label in config.labels.source)
-    assert Path(config.data.corpus[0]) == REPO / "data" / "corpus.jsonl"
+    written, real = config.data.sources
+    assert Path(written.corpus[0]) == REPO / "data" / "corpus.jsonl"
+    assert Path(real.annotations[0]) == REPO / "data" / "real" / "annotations.jsonl" and real.optional
+    assert Path(real.texts) == REPO.parent / "shared" / "realtrain" / "articles.jsonl"
     assert config.model.context is True
 
 
@@ -57,7 +60,8 @@ def test_missing_required_key(tmp_path):
 
 def test_missing_corpus_file_names_key(tmp_path):
     path = write(tmp_path / "c.yaml", f"extends: {REPO / 'configs' / 'default.yaml'}\ndata:\n  corpus: nowhere.jsonl\n")
-    with pytest.raises(ConfigError, match=r"c\.yaml: data\.corpus\[0\]: file not found: .*nowhere\.jsonl"):
+    with pytest.raises(ConfigError, match=r"c\.yaml: data\.sources\[0\]\.corpus\[0\] \(source 'written'\): file not "
+                                          r"found: .*nowhere\.jsonl"):
         load_config(path)
 
 

@@ -93,12 +93,27 @@ def test_stats_table_and_dataset(corpus_file):
     assert dataset[0]["sentences"][0].keys() == {"start", "end", "source", "claim_type"}
 
 
-def test_project_corpus_is_valid():
+def test_project_data_is_valid_and_splits_by_event():
+    """The default config's data: the written corpus, and the real articles when their texts are present;
+    no same-event pair (by the clustering rule) straddles two splits."""
     from factattr.config import load_config
+    from factattr.data.corpus import load_data
+    from factattr.data.events import similar_pairs
 
     repo = Path(__file__).resolve().parents[1]
     config = load_config(repo / "configs" / "default.yaml")
-    labels = {h: config.label_names(h) for h in LABELS}
-    articles = read_corpus(config.data.corpus, labels)
-    assert len(articles) >= 150
-    assert sum(len(a["sentences"]) for a in articles) >= 2500
+    data = load_data(config)
+    assert data.sources["written"]["articles"] >= 500 and data.sources["written"]["sentences"] >= 7000
+    if (repo.parent / "shared" / "realtrain" / "articles.jsonl").is_file():
+        assert data.sources["real"]["articles"] >= 300 and data.sources["real"]["sentences"] >= 4000
+        for split in ("dev", "test"):   # both kinds of text are evaluated
+            assert {a["origin"] for a in data.splits[split]} == {"written", "real"}
+    else:
+        assert "real" not in data.sources and data.skipped
+    articles = [a for split in data.splits.values() for a in split]
+    split_of = {a["id"]: name for name, split in data.splits.items() for a in split}
+    pairs = similar_pairs(articles, days=config.data.event_days, threshold=config.data.event_similarity)
+    assert pairs, "the corpus has same-event pairs; the check below must see some"
+    crossing = [(articles[i]["id"], articles[j]["id"]) for i, j, _ in pairs
+                if split_of[articles[i]["id"]] != split_of[articles[j]["id"]]]
+    assert crossing == []

@@ -106,7 +106,7 @@ def test_full_report_on_tiny_checkpoint(tiny_checkpoint, corpus_file, tmp_path):
 
     report = run_evaluation(tiny_checkpoint, data=[str(corpus_file)], out=tmp_path / "report", progress=False)
     r = json.loads((tmp_path / "report" / "report.json").read_text())
-    assert set(r["systems"]) == {"model", "majority", "rules", "tfidf_logreg"}
+    assert set(r["systems"]) == {"model", "majority", "rules", "tfidf_logreg"} and r["data"] == "synthetic"
     assert r["alignment"]["unaligned_gold"] == 0 and r["n_scored"] == r["n_gold_sentences"]
     model = r["systems"]["model"]["source"]
     assert model["macro_f1"] > 0.9 and model["macro_f1_ci95"][0] <= model["macro_f1"] <= model["macro_f1_ci95"][1]

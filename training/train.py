@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
 from factattr.config import Config, config_to_yaml
-from factattr.data.corpus import load_splits
+from factattr.data.corpus import load_data
 from factattr.errors import ConfigError
 from factattr.eval.metrics import macro_f1
 from factattr.model.checkpoint import atomic_directory, build_model, load_checkpoint, save_checkpoint
@@ -52,23 +52,37 @@ def class_weights(labels: list[int], n: int, mode: str) -> torch.Tensor:
     return torch.tensor(weights / weights[counts > 0].mean(), dtype=torch.float)
 
 
-def _articles(dataset) -> list[dict]:
-    return [dict(row) for row in dataset]
-
-
 def evaluate_split(model, tokenizer, articles: list[dict], batch_size: int) -> dict:
-    """Macro-F1 of both heads on gold sentences, and their mean (the model-selection score)."""
+    """Macro-F1 and accuracy of both heads on gold sentences, overall and per data origin (``real_...``,
+    ``written_...``), and the overall mean macro-F1 (the model-selection score)."""
     texts = [a["text"] for a in articles]
     spans = [[(s["start"], s["end"]) for s in a["sentences"]] for a in articles]
     probs = predict_probs(model, tokenizer, texts, spans, batch_size)
+    origins = sorted({a.get("origin") or "" for a in articles} - {""})
+    groups = {"": None, **{f"{o}_": o for o in origins}} if len(origins) > 1 else {"": None}
     metrics = {}
     for h, (head, labels) in enumerate((("source", model.config.source_labels), ("claim_type", model.config.claim_labels))):
-        gold = [s[head] for a in articles for s in a["sentences"]]
-        pred = [labels[int(i)] for p in probs for i in p[h].argmax(-1)] if probs else []
-        metrics[f"{head}_macro_f1"] = macro_f1(gold, pred, labels)
-        metrics[f"{head}_accuracy"] = float(np.mean([g == p for g, p in zip(gold, pred)])) if gold else 0.0
+        for prefix, origin in groups.items():
+            keep = [i for i, a in enumerate(articles) if origin is None or a.get("origin") == origin]
+            gold = [s[head] for i in keep for s in articles[i]["sentences"]]
+            pred = [labels[int(k)] for i in keep for k in probs[i][h].argmax(-1)] if probs else []
+            metrics[f"{prefix}{head}_macro_f1"] = macro_f1(gold, pred, labels)
+            metrics[f"{prefix}{head}_accuracy"] = float(np.mean([g == p for g, p in zip(gold, pred)])) if gold else 0.0
     metrics["score"] = (metrics["source_macro_f1"] + metrics["claim_type_macro_f1"]) / 2
     return metrics
+
+
+def epoch_articles(articles: list[dict], weights: dict[str, float], rng: random.Random) -> list[dict]:
+    """An epoch's training articles under the data sources' sampling weights: each article floor(w) times,
+    and once more with probability frac(w). All weights 1 gives the articles as they are (no draw)."""
+    if all(weights.get(a.get("origin"), 1.0) == 1.0 for a in articles):
+        return list(articles)
+    out = []
+    for article in articles:
+        weight = weights.get(article.get("origin"), 1.0)
+        copies = int(weight) + (rng.random() < weight - int(weight))
+        out += [article] * copies
+    return out
 
 
 def _prepare_output(config: Config, resume: bool, overwrite: bool) -> Path:
@@ -100,28 +114,33 @@ def train(config: Config, *, resume: bool = False, overwrite: bool = False, prog
     (out / "config.yaml").write_text(config_to_yaml(config), encoding="utf-8")
 
     # Data: article-level splits; windows are shuffled each epoch (and rebuilt when augmenting).
-    splits = load_splits(config)
-    train_articles = _articles(splits["train"])
+    data = load_data(config)
+    weights = {source.name: source.weight for source in config.data.sources}
+    train_articles = [a for a in data.splits["train"] if weights[a["origin"]] > 0]
     if tc.limit:
         train_articles = train_articles[: tc.limit]
-    dev_articles = _articles(splits["dev"])
+    dev_articles = data.splits["dev"]
     if not train_articles or not dev_articles:
         raise ConfigError(f"the corpus split gives {len(train_articles)} training and {len(dev_articles)} dev "
-                          "articles; both must be non-empty (check data.corpus and the split fractions)")
+                          "articles; both must be non-empty (check data.sources and the split fractions; articles split by "
+                          "same-event cluster, so alike undated articles fall together: give dates or raise "
+                          "data.event_similarity)")
 
     # Model: fresh, or the last checkpoint when resuming.
     model, tokenizer = build_model(config)
     label_ids = {h: {name: i for i, name in enumerate(config.label_names(h))} for h in HEADS}
-    windows = encode_articles(tokenizer, model, *maybe_scrape(train_articles, 0.0, random.Random(0)))
-    gold = {(ai, si): (label_ids["source"][s["source"]], label_ids["claim_type"][s["claim_type"]])
-            for ai, a in enumerate(train_articles) for si, s in enumerate(a["sentences"])}
-    model.source_class_weights = class_weights([g[0] for g in gold.values()], len(label_ids["source"]), tc.class_weighting)
-    model.claim_class_weights = class_weights([g[1] for g in gold.values()], len(label_ids["claim_type"]), tc.class_weighting)
+    first_epoch = epoch_articles(train_articles, weights, random.Random(tc.seed))
+    windows = encode_articles(tokenizer, model, *maybe_scrape(first_epoch, 0.0, random.Random(0)))
+    all_gold = [(label_ids["source"][s["source"]], label_ids["claim_type"][s["claim_type"]])
+                for a in train_articles for s in a["sentences"]]
+    model.source_class_weights = class_weights([g[0] for g in all_gold], len(label_ids["source"]), tc.class_weighting)
+    model.claim_class_weights = class_weights([g[1] for g in all_gold], len(label_ids["claim_type"]), tc.class_weighting)
     model.head_weights = dict(tc.head_weights)
     model.label_smoothing = tc.label_smoothing
     log.info("resolved config:\n%s", config_to_yaml(config))
-    log.info("%d training articles -> %d windows, %d sentences; %d dev articles", len(train_articles), len(windows),
-             len(gold), len(dev_articles))
+    log.info("%s", data.describe())
+    log.info("%d training articles (%d a weighted epoch) -> %d windows; %d dev articles", len(train_articles),
+             len(first_epoch), len(windows), len(dev_articles))
     for w in windows[:3]:
         log.info("example window: %s", tokenizer.decode(w.input_ids)[:300])
 
@@ -157,11 +176,15 @@ def train(config: Config, *, resume: bool = False, overwrite: bool = False, prog
     while state["epoch"] < tc.epochs and not stop:
         epoch = state["epoch"] + 1
         model.train()
-        if tc.augment_scraped or tc.context_dropout:  # a fresh, seeded choice of articles each epoch
-            rng = random.Random(tc.seed * 1000 + epoch)
-            texts, spans = maybe_scrape(train_articles, tc.augment_scraped, rng)
-            alone = [rng.random() < tc.context_dropout for _ in train_articles]
-            windows = encode_articles(tokenizer, model, texts, spans, alone)
+        # A fresh, seeded draw each epoch: which articles (by source weight), which look scraped, which
+        # are read sentence by sentence.
+        rng = random.Random(tc.seed * 1000 + epoch)
+        articles = epoch_articles(train_articles, weights, rng)
+        texts, spans = maybe_scrape(articles, tc.augment_scraped, rng)
+        alone = [rng.random() < tc.context_dropout for _ in articles]
+        windows = encode_articles(tokenizer, model, texts, spans, alone)
+        gold = {(ai, si): (label_ids["source"][s["source"]], label_ids["claim_type"][s["claim_type"]])
+                for ai, a in enumerate(articles) for si, s in enumerate(a["sentences"])}
         bar = tqdm(epoch_batches(windows, tc, epoch), desc=f"epoch {epoch}/{tc.epochs}", disable=not progress,
                    unit="step")
         running = []
@@ -203,7 +226,7 @@ def train(config: Config, *, resume: bool = False, overwrite: bool = False, prog
                  record["train_loss"], dev["source_macro_f1"], dev["claim_type_macro_f1"], " (best)" if improved else "")
 
         metrics = {**{f"dev_{k}": v for k, v in dev.items()}, "epoch": epoch, "step": state["step"],
-                   "train_seconds": round(state["elapsed"], 1)}
+                   "train_seconds": round(state["elapsed"], 1), "training_data": data.describe()}
 
         def resume_state(tmp: Path) -> None:
             torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "state": dict(state),
