@@ -174,6 +174,16 @@ def cmd_import_fakes(args: argparse.Namespace) -> int:
     return 0 if ids is None or n == len(ids) else 1
 
 
+def cmd_pseudo_label(args: argparse.Namespace) -> int:
+    from .training.pseudo import pseudo_label
+
+    counts = pseudo_label(args.checkpoint, args.texts, args.out, args.exclude or (), args.min_confidence,
+                          progress=not args.no_progress)
+    print(f"{args.out}: {counts['articles']} article(s), {counts['sentences']} sentence(s) with soft labels "
+          f"({counts['dropped_sentences']} below --min-confidence left out)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .config import BACKENDS, QUANTIZE_MODES
 
@@ -231,6 +241,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int, help="publication dates at most this far apart (default: as training checks)")
     p.add_argument("--similarity", type=float, help="TF-IDF cosine at least this (default: as training checks)")
     p.set_defaults(func=cmd_overlap)
+
+    p = sub.add_parser("pseudo-label", help="self-training: write a model's soft labels for unannotated articles")
+    p.add_argument("--checkpoint", required=True, help="the teacher checkpoint, e.g. runs/default/best")
+    p.add_argument("--texts", required=True, help="texts file (JSON Lines of id and text)")
+    p.add_argument("--exclude", nargs="+", metavar="FILE", help="annotation files whose articles are skipped")
+    p.add_argument("--out", required=True, help="stand-off file to write, with soft labels")
+    p.add_argument("--min-confidence", type=float, default=0.0,
+                   help="keep sentences whose two labels both have at least this probability (default: all)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_pseudo_label)
 
     p = sub.add_parser("import-fakes", help="build the texts file of stand-off annotations from the FA-KES CSV")
     p.add_argument("csv", help="the FA-KES release's CSV (unit_id, article_title, article_content, source, date, location)")

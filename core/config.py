@@ -84,6 +84,9 @@ class DataSource(_Strict):
                           "0 keeps the source in dev and test but out of training.")
     optional: bool = Field(False, description="When `texts` is missing, train without this source (with a warning "
                            "and a note in the model card) instead of failing.")
+    train_only: bool = Field(False, description="Use these articles for training only (e.g. self-training's soft "
+                             "labels): never in dev or test, and left out when they report the event of a dev or "
+                             "test article; the other sources are split as if they were absent.")
 
     @field_validator("corpus", "annotations", mode="before")
     @classmethod

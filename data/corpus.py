@@ -23,7 +23,7 @@ from factattr.errors import CorpusError
 from .events import split_by_event, split_of_key
 
 ARTICLE_KEYS = {"id", "text", "sentences", "title", "outlet", "date", "form"}
-SENTENCE_KEYS = {"start", "end", "source", "claim_type", "cue", "speaker", "tags"}
+SENTENCE_KEYS = {"start", "end", "source", "claim_type", "cue", "speaker", "tags", "probs"}
 SPLITS = ("train", "dev", "test")
 log = logging.getLogger("factattr.data")
 
@@ -51,6 +51,27 @@ def _span_problem(span: object, text_len: int, what: str) -> str | None:
     if not 0 <= start < end <= text_len:
         return f"{what} [{start}, {end}) does not lie inside the text (length {text_len})"
     return None
+
+
+def _probs_problems(probs: object, sentence: dict, labels: dict[str, Sequence[str]] | None) -> list[str]:
+    """Soft labels (self-training): one probability per schema label and head, summing to 1, whose
+    largest entry is the sentence's hard label."""
+    if not isinstance(probs, dict) or set(probs) != {"source", "claim_type"}:
+        return ["'probs' must be {'source': [...], 'claim_type': [...]}"]
+    problems = []
+    for head, values in probs.items():
+        if not (isinstance(values, list) and values and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                          and 0 <= v <= 1 for v in values)):
+            problems.append(f"probs.{head} must be a list of probabilities in [0, 1]")
+            continue
+        if abs(sum(values) - 1) > 1e-3:
+            problems.append(f"probs.{head} sums to {sum(values):.4f}, not 1")
+        if labels is not None:
+            if len(values) != len(labels[head]):
+                problems.append(f"probs.{head} has {len(values)} values; the schema has {len(labels[head])} labels")
+            elif sentence.get(head) != labels[head][max(range(len(values)), key=values.__getitem__)]:
+                problems.append(f"probs.{head}: its most probable label is not the sentence's {head!r}")
+    return problems
 
 
 def check_article(article: object, labels: dict[str, Sequence[str]] | None,
@@ -104,6 +125,8 @@ def check_article(article: object, labels: dict[str, Sequence[str]] | None,
                     msg = _span_problem(sentence[extra_span], len(text), f"{where}: {extra_span}")
                     if msg:
                         problems.append(msg)
+        if "probs" in sentence:
+            problems += [f"{where}: {msg}" for msg in _probs_problems(sentence["probs"], sentence, labels)]
         for head in ("source", "claim_type"):
             value = sentence.get(head)
             if not isinstance(value, str):
@@ -278,10 +301,15 @@ class LoadedData:
         parts += [f"Source {name!r} ({s['articles']} articles) is in dev and test only (weight 0)."
                   for name, s in self.sources.items() if s["weight"] == 0]
         parts += [f"Not used: {note}." for note in self.skipped]
-        if self.excluded:
-            parts.append(f"{len(self.excluded)} article(s) left out because they report the event of a held-out "
+        held = [e for e in self.excluded if "held_out" in e]
+        if held:
+            parts.append(f"{len(held)} article(s) left out because they report the event of a held-out "
                          "evaluation article: " + ", ".join(f"{e['id']} (~{e['held_out']}, cosine {e['cosine']:.2f})"
-                                                           for e in self.excluded) + ".")
+                                                           for e in held) + ".")
+        evaluated = [e for e in self.excluded if "evaluated" in e]
+        if evaluated:
+            parts.append(f"{len(evaluated)} training-only article(s) left out because they report the event of a "
+                         "dev or test article.")
         return " ".join(parts)
 
 
@@ -328,9 +356,29 @@ def load_data(config) -> LoadedData:
 
     articles = _without_held_out_events(articles, config.data.held_out, loaded.excluded)
     data = config.data
-    loaded.splits = split_articles(articles, data.split_seed, data.dev_fraction, data.test_fraction,
-                                   by_event={"days": data.event_days, "threshold": data.event_similarity})
+    train_only = {source.name for source in data.sources if source.train_only}
+    by_event = {"days": data.event_days, "threshold": data.event_similarity}
+    loaded.splits = split_articles([a for a in articles if a["origin"] not in train_only], data.split_seed,
+                                   data.dev_fraction, data.test_fraction, by_event=by_event)
+    extra = [a for a in articles if a["origin"] in train_only]
+    loaded.splits["train"] += _outside_evaluated_events(extra, loaded.splits["dev"] + loaded.splits["test"],
+                                                        by_event, loaded.excluded)
     return loaded
+
+
+def _outside_evaluated_events(articles: list[dict], evaluated: list[dict], by_event: dict,
+                              excluded: list[dict]) -> list[dict]:
+    """Training-only articles that do not report the event of a dev or test article."""
+    from .events import similar_pairs
+
+    if not articles or not evaluated:
+        return articles
+    drop: dict[int, str] = {}
+    for i, j, _ in similar_pairs(articles, evaluated, **by_event):
+        drop.setdefault(i, evaluated[j]["id"])
+    for i, other in sorted(drop.items()):
+        excluded.append({"id": articles[i]["id"], "origin": articles[i]["origin"], "evaluated": other})
+    return [a for i, a in enumerate(articles) if i not in drop]
 
 
 def _without_held_out_events(articles: list[dict], held_out: Sequence[str], excluded: list[dict]) -> list[dict]:

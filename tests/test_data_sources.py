@@ -91,10 +91,13 @@ def two_source_config(tmp_path, corpus_file, optional=True, weight=2.0, texts=No
                     f"    - {{name: real, annotations: {annotations}, texts: {texts or t}, weight: {weight}, "
                     f"optional: {str(optional).lower()}}}\n  held_out: {json.dumps([str(p) for p in held_out])}\n",
                     encoding="utf-8")
+    return load_config(path, two_source_overrides(tmp_path, corpus_file))
+
+
+def two_source_overrides(tmp_path, corpus_file) -> list[str]:
     # A third each to dev and test, so both hold articles of both sources.
     overrides = [o for o in tiny_overrides(corpus_file, tmp_path / "run") if not o.startswith("data.corpus")]
-    overrides += ["data.dev_fraction=0.3", "data.test_fraction=0.3"]
-    return load_config(path, overrides)
+    return overrides + ["data.dev_fraction=0.3", "data.test_fraction=0.3"]
 
 
 def test_two_sources_load_with_their_origin(tmp_path, corpus_file):
@@ -223,3 +226,55 @@ def test_weight_zero_keeps_a_source_out_of_training_only(tmp_path, corpus_file, 
     real_texts = {a["text"] for a in data.splits["train"] if a["origin"] == "real"}
     assert real_texts and not real_texts & {t for texts in seen for t in texts}
     assert "Source 'real' (16 articles) is in dev and test only (weight 0)." in (best / "README.md").read_text()
+
+
+def test_pseudo_labels_train_only_with_soft_targets(tmp_path, corpus_file, tiny_checkpoint):
+    from factattr.data.standoff import read_standoff
+    from factattr.training.pseudo import pseudo_label
+    from factattr.training.train import sentence_targets, train
+
+    texts, annotations, articles = standoff_pair(tmp_path, n=16)
+    unlabelled = write_jsonl(tmp_path / "more.jsonl", [
+        {"id": f"u{i}", "date": f"2020-{1 + i:02d}-01", "text": a["text"]} for i, a in enumerate(articles[:6])])
+    pseudo = tmp_path / "pseudo.jsonl"
+    counts = pseudo_label(tiny_checkpoint, unlabelled, pseudo, exclude=[], progress=False)
+    assert counts["articles"] == 6 and counts["sentences"] == 36
+    joined, problems = read_standoff(pseudo, unlabelled, LABELS, {})
+    assert problems == [] and all(abs(sum(s["probs"]["source"]) - 1) < 1e-3 for a in joined for s in a["sentences"])
+    assert pseudo_label(tiny_checkpoint, unlabelled, tmp_path / "none.jsonl", exclude=[pseudo],
+                        progress=False)["articles"] == 0
+
+    # One pseudo-labelled article repeats a dev article's text on its date: it reports that event, so it is left out.
+    config = two_source_config(tmp_path, corpus_file, n=16)
+    dev_article = load_data(config).splits["dev"][0]
+    write_jsonl(unlabelled, [{"id": "u-dev", "date": dev_article["date"], "text": dev_article["text"]}] +
+                [{"id": f"u{i}", "date": f"2020-{1 + i:02d}-01", "text": a["text"]} for i, a in enumerate(articles[:6])])
+    pseudo_label(tiny_checkpoint, unlabelled, pseudo, progress=False)
+    raw = (tmp_path / "two.yaml").read_text()
+    (tmp_path / "two.yaml").write_text(raw.replace("  held_out:", f"    - {{name: pseudo, annotations: {pseudo}, "
+                                                   f"texts: {unlabelled}, train_only: true}}\n  held_out:"))
+    config = load_config(tmp_path / "two.yaml", two_source_overrides(tmp_path, corpus_file))
+    data = load_data(config)
+    placed = {a["id"]: split for split, arts in data.splits.items() for a in arts}
+    assert {placed.get(f"u{i}") for i in range(6)} == {"train"} and "u-dev" not in placed
+    assert "1 training-only article(s) left out" in data.describe()
+    labels = {h: {n: i for i, n in enumerate(config.label_names(h))} for h in ("source", "claim_type")}
+    targets = sentence_targets(data.splits["train"], labels, soft=True)
+    assert all(len(t[0]) == 6 and abs(sum(t[0]) - 1) < 1e-3 for t in targets.values())
+    best = train(config, progress=False)
+    assert (best / "model.safetensors").is_file()
+
+
+@pytest.mark.parametrize("probs, message", [
+    ({"source": [1.0]}, "must be {'source'"),
+    ({"source": [0.5, 0.6, 0, 0, 0, 0], "claim_type": [1, 0, 0, 0, 0, 0]}, "probs.source sums to 1.1000"),
+    ({"source": [1, 0, 0, 0, 0], "claim_type": [1, 0, 0, 0, 0, 0]}, "probs.source has 5 values; the schema has 6"),
+    ({"source": [0, 1, 0, 0, 0, 0], "claim_type": [1, 0, 0, 0, 0, 0]}, "most probable label is not the sentence's 'source'"),
+    ({"source": [1, 0, 0, 0, 0, 0], "claim_type": ["x", 0, 0, 0, 0, 1]}, "probs.claim_type must be a list of probabilities"),
+])
+def test_soft_labels_are_checked(probs, message):
+    from factattr.data.corpus import check_article
+
+    article = {"id": "a", "text": "Hello there.", "sentences": [
+        {"start": 0, "end": 12, "source": "syrian_army", "claim_type": "territorial_control", "probs": probs}]}
+    assert any(message in p for p in check_article(article, LABELS))

@@ -72,6 +72,25 @@ def evaluate_split(model, tokenizer, articles: list[dict], batch_size: int) -> d
     return metrics
 
 
+def sentence_targets(articles: list[dict], label_ids: dict[str, dict[str, int]], soft: bool) -> dict:
+    """``(article, sentence) -> (source target, claim_type target)``: label indices, or with ``soft`` a
+    probability row per head: the sentence's own soft labels where it has them, one-hot otherwise."""
+    targets = {}
+    for ai, article in enumerate(articles):
+        for si, sentence in enumerate(article["sentences"]):
+            pair = []
+            for head in HEADS:
+                index = label_ids[head][sentence[head]]
+                if not soft:
+                    pair.append(index)
+                elif "probs" in sentence:
+                    pair.append([float(p) for p in sentence["probs"][head]])
+                else:
+                    pair.append([float(i == index) for i in range(len(label_ids[head]))])
+            targets[(ai, si)] = tuple(pair)
+    return targets
+
+
 def epoch_articles(articles: list[dict], weights: dict[str, float], rng: random.Random) -> list[dict]:
     """An epoch's training articles under the data sources' sampling weights: each article floor(w) times,
     and once more with probability frac(w). All weights 1 gives the articles as they are (no draw)."""
@@ -135,6 +154,8 @@ def train(config: Config, *, resume: bool = False, overwrite: bool = False, prog
                 for a in train_articles for s in a["sentences"]]
     model.source_class_weights = class_weights([g[0] for g in all_gold], len(label_ids["source"]), tc.class_weighting)
     model.claim_class_weights = class_weights([g[1] for g in all_gold], len(label_ids["claim_type"]), tc.class_weighting)
+    # Soft labels (self-training) make every target a probability row; cross-entropy takes either form.
+    soft = any("probs" in s for a in train_articles for s in a["sentences"])
     model.head_weights = dict(tc.head_weights)
     model.label_smoothing = tc.label_smoothing
     log.info("resolved config:\n%s", config_to_yaml(config))
@@ -183,16 +204,17 @@ def train(config: Config, *, resume: bool = False, overwrite: bool = False, prog
         texts, spans = maybe_scrape(articles, tc.augment_scraped, rng)
         alone = [rng.random() < tc.context_dropout for _ in articles]
         windows = encode_articles(tokenizer, model, texts, spans, alone)
-        gold = {(ai, si): (label_ids["source"][s["source"]], label_ids["claim_type"][s["claim_type"]])
-                for ai, a in enumerate(articles) for si, s in enumerate(a["sentences"])}
+        gold = sentence_targets(articles, label_ids, soft)
         bar = tqdm(epoch_batches(windows, tc, epoch), desc=f"epoch {epoch}/{tc.epochs}", disable=not progress,
                    unit="step")
         running = []
         for members in bar:
             batch = collate([windows[i] for i in members], tokenizer.pad_token_id)
-            targets = torch.tensor([gold[key] for key in batch.target_keys], dtype=torch.long)
+            dtype = torch.float if soft else torch.long
+            source_targets = torch.tensor([gold[key][0] for key in batch.target_keys], dtype=dtype)
+            claim_targets = torch.tensor([gold[key][1] for key in batch.target_keys], dtype=dtype)
             result = model(batch.input_ids, batch.attention_mask, batch.token_target, batch.num_targets,
-                           source_labels=targets[:, 0], claim_labels=targets[:, 1])
+                           source_labels=source_targets, claim_labels=claim_targets)
             optimizer.zero_grad(set_to_none=True)
             result.loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)

@@ -1,0 +1,60 @@
+"""Self-training: a trained model's soft labels for the articles nobody annotated.
+
+``factattr pseudo-label`` scores the texts of a texts file that no annotations file covers and writes
+stand-off records whose sentences carry the model's calibrated probabilities (``probs``) beside its
+labels. A config then trains on them as a ``train_only`` source: training takes the probabilities as
+soft targets, and the articles never enter dev or test.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Sequence
+
+from tqdm.auto import tqdm
+
+from factattr.data.standoff import read_jsonl, read_texts, standoff_record, write_jsonl
+
+log = logging.getLogger("factattr.pseudo")
+
+
+def pseudo_label(checkpoint: str | Path, texts: str | Path, out: str | Path, exclude: Sequence[str | Path] = (),
+                 min_confidence: float = 0.0, progress: bool = True) -> dict:
+    """Write soft labels for every article of ``texts`` that no ``exclude`` annotations file holds.
+
+    Args:
+        min_confidence: keep only sentences whose two predicted labels both have at least this probability
+            (articles left with no sentence are dropped).
+
+    Returns:
+        Counts: articles and sentences written, sentences dropped for low confidence.
+    """
+    from factattr.model.tagger import Tagger
+
+    tagger = Tagger.load(checkpoint)
+    labels = {"source": tagger.model.config.source_labels, "claim_type": tagger.model.config.claim_labels}
+    annotated = {record["id"] for path in exclude for _, record in read_jsonl(path) if isinstance(record, dict)}
+    todo = [article for article_id, article in read_texts(texts).items() if article_id not in annotated]
+    results = tagger.score_many(article["text"] for article in todo)
+    records, kept, dropped = [], 0, 0
+    for article, result in tqdm(zip(todo, results), total=len(todo), desc="pseudo-labelling", disable=not progress,
+                                unit="article"):
+        sentences = []
+        for s in result.sentences:
+            if min(s.source_score, s.claim_type_score) < min_confidence:
+                dropped += 1
+                continue
+            probs = {head: [round(getattr(s, f"{head}_probs")[name], 4) for name in labels[head]] for head in labels}
+            # The hard label is the soft label's largest entry (after rounding, which can only break ties).
+            hard = {head: labels[head][max(range(len(p)), key=p.__getitem__)] for head, p in probs.items()}
+            sentences.append({"start": s.start, "end": s.end, **hard, "probs": probs})
+        kept += len(sentences)
+        if sentences:
+            records.append(standoff_record({"id": article["id"], "text": article["text"], "sentences": sentences}))
+    write_jsonl(out, records)
+    counts = {"articles": len(records), "sentences": kept, "dropped_sentences": dropped,
+              "skipped_annotated": len(annotated)}
+    log.info("%s: %d articles, %d sentences (%d below confidence %.2f dropped)", out, len(records), kept, dropped,
+             min_confidence)
+    return counts
