@@ -58,6 +58,9 @@ class EvalReport:
                 s, c = system["source"], system["claim_type"]
                 lines.append(f"  {name:<12}{s['macro_f1']:>11.3f}{s['accuracy']:>7.3f}{c['macro_f1']:>11.3f}"
                              f"{c['accuracy']:>7.3f}")
+            for other, heads in entry.get("comparisons", {}).items():
+                lines.append(f"  model minus {other}: " + "; ".join(
+                    f"{h} {c['difference']:+.3f} [{c['ci95'][0]:+.3f}, {c['ci95'][1]:+.3f}]" for h, c in heads.items()))
         model = r["systems"]["model"]
         lines.append("model macro-F1 95% CI: source [{:.3f}, {:.3f}], claim_type [{:.3f}, {:.3f}]; ECE source {:.3f}, "
                      "claim_type {:.3f}".format(*model["source"]["macro_f1_ci95"], *model["claim_type"]["macro_f1_ci95"],
@@ -202,7 +205,7 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
                                                                   out_dir / f"reliability_{head}.png").name
     results["pictures"] = pictures
     results["by_origin"] = _by_origin(articles, rows, systems, labels, results["data"],
-                                      config.evaluation.bootstrap_samples)
+                                      config.evaluation.bootstrap_samples, compared=list(others))
     results["margins"] = {
         baseline: {head: results["systems"]["model"][head]["macro_f1"] - results["systems"][baseline][head]["macro_f1"]
                    for head in HEADS}
@@ -220,9 +223,10 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
 
 
 def _by_origin(articles: list[dict], rows: list[dict], systems: dict, labels: dict, data_name: str,
-               samples: int) -> dict:
+               samples: int, compared: Sequence[str] = ()) -> dict:
     """Every system's macro-F1 (with its interval) and accuracy on each data origin's part of the rows
-    (``test-real``, ``test-written``), when the articles come from more than one origin."""
+    (``test-real``, ``test-written``), and the paired comparison with each compared checkpoint there,
+    when the articles come from more than one origin."""
     origin = {a["id"]: a.get("origin") or "" for a in articles}
     names = sorted(set(origin.values()) - {""})
     if len(names) < 2:
@@ -231,16 +235,21 @@ def _by_origin(articles: list[dict], rows: list[dict], systems: dict, labels: di
     for part in names:
         keep = [i for i, r in enumerate(rows) if origin[r["article"]] == part]
         groups = [rows[i]["article"] for i in keep]
-        entry = {"n_articles": len(set(groups)), "n_sentences": len(keep), "systems": {}}
-        for system, heads in systems.items():
-            entry["systems"][system] = {}
-            for head in HEADS:
-                gold = [rows[i]["gold"][head] for i in keep]
-                predicted = [heads[head][0][i] for i in keep]
-                entry["systems"][system][head] = {
-                    "macro_f1": macro_f1(gold, predicted, labels[head]),
-                    "macro_f1_ci95": list(bootstrap_macro_f1(gold, predicted, groups, labels[head], samples, seed=0)),
-                    "accuracy": float(np.mean([g == p for g, p in zip(gold, predicted)])) if gold else 0.0}
+        gold = {head: [rows[i]["gold"][head] for i in keep] for head in HEADS}
+        predicted = {system: {head: [heads[head][0][i] for i in keep] for head in HEADS}
+                     for system, heads in systems.items()}
+        entry = {"n_articles": len(set(groups)), "n_sentences": len(keep), "systems": {}, "comparisons": {}}
+        for system in systems:
+            entry["systems"][system] = {head: {
+                "macro_f1": macro_f1(gold[head], predicted[system][head], labels[head]),
+                "macro_f1_ci95": list(bootstrap_macro_f1(gold[head], predicted[system][head], groups, labels[head],
+                                                         samples, seed=0)),
+                "accuracy": float(np.mean([g == p for g, p in zip(gold[head], predicted[system][head])])) if keep else 0.0}
+                for head in HEADS}
+        for other in compared:
+            entry["comparisons"][other] = {
+                head: paired_bootstrap(gold[head], predicted["model"][head], predicted[other][head], groups,
+                                       labels[head], samples, seed=0) for head in HEADS}
         out[f"{data_name}-{part}"] = entry
     return out
 

@@ -34,6 +34,10 @@ def render_markdown(r: dict, labels: dict) -> str:
             out.append(f"| {name} | {_f(s['macro_f1'])} [{_f(s['macro_f1_ci95'][0])}, {_f(s['macro_f1_ci95'][1])}] | "
                        f"{_f(s['accuracy'])} | {_f(c['macro_f1'])} [{_f(c['macro_f1_ci95'][0])}, "
                        f"{_f(c['macro_f1_ci95'][1])}] | {_f(c['accuracy'])} |")
+        for other, heads in entry.get("comparisons", {}).items():
+            out.append("\nModel minus " + other + ", paired over this part's articles: " + "; ".join(
+                f"{head} {c['difference'] * 100:+.1f} [{c['ci95'][0] * 100:+.1f}, {c['ci95'][1] * 100:+.1f}]"
+                for head, c in heads.items()))
     out += ["", "Brackets: 95% bootstrap interval over articles. Macro-F1 averages the labels present in gold or predictions.", "",
             "Model margin over each other system (macro-F1 points):", "", "| system | source | claim_type |", "|---|---:|---:|"]
     for name, margin in r["margins"].items():

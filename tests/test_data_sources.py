@@ -4,6 +4,7 @@ same-event splits and sampling weights."""
 import csv
 import json
 import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -205,11 +206,16 @@ def test_training_on_two_sources_reports_each(tmp_path, corpus_file):
     assert {"dev_real_source_macro_f1", "dev_written_claim_type_accuracy", "dev_score"} <= set(epoch)
     card = (best / "README.md").read_text()
     assert "Data: written: " in card and "real: 16 articles" in card and "(weight 2)" in card
-    report = run_evaluation(best, out=tmp_path / "report", baselines=False, progress=False)
+    twin = tmp_path / "twin" / "best"
+    shutil.copytree(best, twin)
+    report = run_evaluation(best, out=tmp_path / "report", baselines=False, compare=[twin], progress=False)
     parts = report.results["by_origin"]
     assert set(parts) == {"test-real", "test-written"}
     assert sum(p["n_sentences"] for p in parts.values()) == report.results["n_scored"]
-    assert "test-real: " in report.summary() and "### test-written" in (tmp_path / "report" / "report.md").read_text()
+    assert parts["test-real"]["comparisons"]["twin/best"]["source"]["difference"] == 0
+    assert "test-real: " in report.summary() and "  model minus twin/best: source +0.000" in report.summary()
+    markdown = (tmp_path / "report" / "report.md").read_text()
+    assert "### test-written" in markdown and "Model minus twin/best, paired over this part's articles" in markdown
 
 
 def test_weight_zero_keeps_a_source_out_of_training_only(tmp_path, corpus_file, monkeypatch):
