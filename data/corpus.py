@@ -354,13 +354,16 @@ def load_data(config) -> LoadedData:
         articles += found
     raise_problems(problems)
 
-    articles = _without_held_out_events(articles, config.data.held_out, loaded.excluded)
+    # Training-only articles are checked apart, so that adding them never changes the other splits.
     data = config.data
     train_only = {source.name for source in data.sources if source.train_only}
     by_event = {"days": data.event_days, "threshold": data.event_similarity}
-    loaded.splits = split_articles([a for a in articles if a["origin"] not in train_only], data.split_seed,
-                                   data.dev_fraction, data.test_fraction, by_event=by_event)
-    extra = [a for a in articles if a["origin"] in train_only]
+    evaluated = _without_held_out_events([a for a in articles if a["origin"] not in train_only], data.held_out,
+                                         loaded.excluded)
+    extra = _without_held_out_events([a for a in articles if a["origin"] in train_only], data.held_out,
+                                     loaded.excluded)
+    loaded.splits = split_articles(evaluated, data.split_seed, data.dev_fraction, data.test_fraction,
+                                   by_event=by_event)
     loaded.splits["train"] += _outside_evaluated_events(extra, loaded.splits["dev"] + loaded.splits["test"],
                                                         by_event, loaded.excluded)
     return loaded

@@ -284,3 +284,13 @@ def test_soft_labels_are_checked(probs, message):
     article = {"id": "a", "text": "Hello there.", "sentences": [
         {"start": 0, "end": 12, "source": "syrian_army", "claim_type": "territorial_control", "probs": probs}]}
     assert any(message in p for p in check_article(article, LABELS))
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    path = write_jsonl(tmp_path / "x.jsonl", [{"id": "a"}])
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
