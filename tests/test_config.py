@@ -21,7 +21,7 @@ def test_default_config_loads_with_schema_and_paths():
     written, real = config.data.sources
     assert Path(written.corpus[0]) == REPO / "data" / "corpus.jsonl"
     assert Path(real.annotations[0]) == REPO / "data" / "real" / "annotations.jsonl" and real.optional
-    assert Path(real.texts) == REPO.parent / "shared" / "realtrain" / "articles.jsonl"
+    assert Path(real.texts) == (REPO.parent / "shared" / "realtrain" / "articles.jsonl").resolve()
     assert config.model.context is True
 
 
