@@ -9,6 +9,11 @@ def _f(x: float) -> str:
     return f"{x:.3f}"
 
 
+def _f1_ci(m: dict) -> str:
+    """Macro-F1 with its 95% interval."""
+    return f"{_f(m['macro_f1'])} [{_f(m['macro_f1_ci95'][0])}, {_f(m['macro_f1_ci95'][1])}]"
+
+
 def render_markdown(r: dict, labels: dict) -> str:
     al = r["alignment"]
     out = [f"# factattr evaluation: {r['data']}", "",
@@ -23,17 +28,14 @@ def render_markdown(r: dict, labels: dict) -> str:
             "|---|---:|---:|---:|---:|---:|---:|"]
     for name, system in r["systems"].items():
         s, c = system["source"], system["claim_type"]
-        out.append(f"| {name} | {_f(s['macro_f1'])} [{_f(s['macro_f1_ci95'][0])}, {_f(s['macro_f1_ci95'][1])}] | "
-                   f"{_f(s['accuracy'])} | {_f(s['weighted_f1'])} | {_f(c['macro_f1'])} [{_f(c['macro_f1_ci95'][0])}, "
-                   f"{_f(c['macro_f1_ci95'][1])}] | {_f(c['accuracy'])} | {_f(c['weighted_f1'])} |")
+        out.append(f"| {name} | {_f1_ci(s)} | {_f(s['accuracy'])} | {_f(s['weighted_f1'])} | {_f1_ci(c)} | "
+                   f"{_f(c['accuracy'])} | {_f(c['weighted_f1'])} |")
     for part, entry in r.get("by_origin", {}).items():
         out += ["", f"### {part}: {entry['n_articles']} articles, {entry['n_sentences']} sentences", "",
                 "| system | source macro-F1 | source acc | claim_type macro-F1 | claim_type acc |", "|---|---:|---:|---:|---:|"]
         for name, system in entry["systems"].items():
             s, c = system["source"], system["claim_type"]
-            out.append(f"| {name} | {_f(s['macro_f1'])} [{_f(s['macro_f1_ci95'][0])}, {_f(s['macro_f1_ci95'][1])}] | "
-                       f"{_f(s['accuracy'])} | {_f(c['macro_f1'])} [{_f(c['macro_f1_ci95'][0])}, "
-                       f"{_f(c['macro_f1_ci95'][1])}] | {_f(c['accuracy'])} |")
+            out.append(f"| {name} | {_f1_ci(s)} | {_f(s['accuracy'])} | {_f1_ci(c)} | {_f(c['accuracy'])} |")
         for other, heads in entry.get("comparisons", {}).items():
             out.append("\nModel minus " + other + ", paired over this part's articles: " + "; ".join(
                 f"{head} {c['difference'] * 100:+.1f} [{c['ci95'][0] * 100:+.1f}, {c['ci95'][1] * 100:+.1f}]"
