@@ -192,14 +192,14 @@ def validate_file(path: str | Path, labels: dict[str, Sequence[str]] | None, see
 
 
 def read_corpus(paths: str | Path | Iterable[str | Path], labels: dict[str, Sequence[str]] | None,
-                repairs: list[Problem] | None = None, seen: dict[str, str] | None = None) -> list[dict]:
+                repairs: list[Problem] | None = None) -> list[dict]:
     """Read and validate corpus files; raises :class:`CorpusError` listing every problem.
 
     Pass a ``repairs`` list to accept (and record) overlapping sentence boundaries, e.g. for third-party
     evaluation data; the project's own corpus is read strictly.
     """
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
-    seen = {} if seen is None else seen
+    seen: dict[str, str] = {}
     articles, problems = [], []
     for path in paths:
         found_articles, found_problems = validate_file(path, labels, seen, repairs)
@@ -358,10 +358,10 @@ def load_data(config) -> LoadedData:
     data = config.data
     train_only = {source.name for source in data.sources if source.train_only}
     by_event = {"days": data.event_days, "threshold": data.event_similarity}
-    evaluated = _without_held_out_events([a for a in articles if a["origin"] not in train_only], data.held_out,
+    held = _read_held_out(data.held_out)
+    evaluated = _without_held_out_events([a for a in articles if a["origin"] not in train_only], held,
                                          loaded.excluded)
-    extra = _without_held_out_events([a for a in articles if a["origin"] in train_only], data.held_out,
-                                     loaded.excluded)
+    extra = _without_held_out_events([a for a in articles if a["origin"] in train_only], held, loaded.excluded)
     loaded.splits = split_articles(evaluated, data.split_seed, data.dev_fraction, data.test_fraction,
                                    by_event=by_event)
     loaded.splits["train"] += _outside_evaluated_events(extra, loaded.splits["dev"] + loaded.splits["test"],
@@ -384,17 +384,21 @@ def _outside_evaluated_events(articles: list[dict], evaluated: list[dict], by_ev
     return [a for i, a in enumerate(articles) if i not in drop]
 
 
-def _without_held_out_events(articles: list[dict], held_out: Sequence[str], excluded: list[dict]) -> list[dict]:
+def _read_held_out(paths: Sequence[str]) -> list[dict]:
+    """The held-out articles of the files present (an absent file is warned about, not an error)."""
+    present = [p for p in paths if Path(p).is_file()]
+    for path in sorted(set(paths) - set(present)):
+        log.warning("held-out file %s is absent: no check that training data avoids its events", path)
+    return read_corpus(present, None, repairs=[]) if present else []
+
+
+def _without_held_out_events(articles: list[dict], held: list[dict], excluded: list[dict]) -> list[dict]:
     """Drop articles that report the event of a held-out article (a wider date window and a lower text
     similarity than the split's clusters: leaking a held-out event costs more than losing an article)."""
     from .events import HELD_OUT_DAYS, HELD_OUT_SIMILARITY, similar_pairs
 
-    present = [p for p in held_out if Path(p).is_file()]
-    for path in sorted(set(held_out) - set(present)):
-        log.warning("held-out file %s is absent: no check that training data avoids its events", path)
-    if not present or not articles:
+    if not held or not articles:
         return articles
-    held = read_corpus(present, None, repairs=[])
     pairs = similar_pairs(articles, held, days=HELD_OUT_DAYS, threshold=HELD_OUT_SIMILARITY)
     drop: dict[int, tuple[str, float]] = {}
     for i, j, cosine in pairs:
