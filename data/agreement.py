@@ -6,7 +6,6 @@ sentence index ``i``, and the ``first``, ``second`` and adjudicated ``final`` la
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from sklearn.metrics import cohen_kappa_score
@@ -15,7 +14,9 @@ HEADS = ("source", "claim_type")
 
 
 def read_pass(path: str | Path) -> list[dict]:
-    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    from .standoff import read_jsonl
+
+    return [record for _, record in read_jsonl(path)]
 
 
 def agreement(records: list[dict]) -> dict:

@@ -14,7 +14,9 @@ from syntok import segmenter
 from syntok.tokenizer import Tokenizer
 
 _TOKENIZER = Tokenizer(emit_hyphen_or_underscore_sep=True, replace_not_contraction=False)
-_LINE_BREAK = re.compile(r"\n\s*")
+# Any line break ends a block: \n, a lone \r (old Mac files, some scrapers), \r\n, and the Unicode line
+# and paragraph separators.
+_LINE_BREAK = re.compile(r"(?:\r\n?|[\n\x0b\x0c\x85\u2028\u2029])\s*")
 # Titles and ranks that syntok sometimes takes for a sentence end ("Lt. Col. John Smith").
 _TITLE_END = re.compile(
     r"\b(?:Lt|Col|Gen|Maj|Brig|Capt|Sgt|Cpl|Pvt|Adm|Cmdr|Cdr|Lieut|Gov|Sen|Rep|Dr|Mr|Mrs|Ms|Prof|St|Mt|Ft|Sheikh)\.$"

@@ -16,7 +16,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import BinaryIO, Iterable, Iterator
 
 from factattr.errors import CorpusError
 
@@ -30,9 +30,10 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def read_jsonl(path: str | Path) -> Iterator[tuple[int, object]]:
-    """``(line number, parsed value)`` for each non-blank line of a JSON Lines file."""
-    for number, line in iter_lines(path):
+def read_jsonl(path: str | Path, stream: BinaryIO | None = None) -> Iterator[tuple[int, object]]:
+    """``(line number, parsed value)`` for each non-blank line of a JSON Lines file (or of a binary
+    ``stream`` named ``path``; see :func:`~factattr.data.corpus.iter_lines`)."""
+    for number, line in iter_lines(path, stream):
         if not line.strip():
             continue
         try:
