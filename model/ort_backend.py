@@ -6,7 +6,8 @@ as torch on 2 cores; its dynamic int8 kernels are faster than torch's (benchmark
 
 Exports are cached, keyed by the checkpoint weights' hash, under ``$FACTATTR_CACHE`` (default
 ``~/.cache/factattr``), so checkpoint directories are never written to and a first load pays the export
-(a few seconds) once. Cache files are written atomically.
+(a few seconds) once. Cache files are written atomically, each with a ``.sha256`` beside it; a cached
+file that does not match it (truncated, damaged) or that ONNX Runtime cannot open is rebuilt.
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ from typing import Sequence
 
 import torch
 
+from factattr.errors import CheckpointError, ConfigError
+
 from .modeling import ClaimTaggerModel, TaggerOutput, build_encoder
+
+log = logging.getLogger("factattr.onnx")
 
 # Part of every cache key: bump it when the export recipe changes, so stale files are not reused.
 EXPORT_VERSION = 1
@@ -31,16 +36,45 @@ OPSET = 17
 
 
 def cache_root() -> Path:
-    return Path(os.environ.get("FACTATTR_CACHE") or Path.home() / ".cache" / "factattr")
+    """``$FACTATTR_CACHE`` (default ``~/.cache/factattr``), created if absent.
+
+    Raises:
+        ConfigError: the path is a file, or cannot be created.
+    """
+    root = Path(os.environ.get("FACTATTR_CACHE") or Path.home() / ".cache" / "factattr")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise ConfigError(f"FACTATTR_CACHE: {root} is not a directory; point FACTATTR_CACHE at a directory "
+                          "(or unset it to use ~/.cache/factattr)") from None
+    except OSError as exc:
+        raise ConfigError(f"FACTATTR_CACHE: cannot create {root} ({exc.strerror}); point FACTATTR_CACHE at a "
+                          "writable directory") from None
+    return root
 
 
-def weights_key(checkpoint: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(Path(checkpoint) / "model.safetensors", "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
+def weights_key(weights_sha256: str) -> str:
+    """The cache key of a checkpoint's export: its weights' hash and the export recipe."""
+    digest = hashlib.sha256(weights_sha256.encode())
     digest.update(f"export-v{EXPORT_VERSION}-opset{OPSET}-torch{torch.__version__}".encode())
     return digest.hexdigest()[:20]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _intact(path: Path) -> bool:
+    """True if a cached file exists and matches the hash recorded when it was written."""
+    sidecar = path.with_name(path.name + ".sha256")
+    try:
+        return path.is_file() and sidecar.read_text(encoding="ascii").strip() == _sha256(path)
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _atomic_file(target: Path, write) -> Path:
@@ -48,10 +82,14 @@ def _atomic_file(target: Path, write) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
+    sidecar = target.with_name(target.name + ".sha256")
     try:
         write(Path(tmp))
         os.chmod(tmp, 0o644)  # mkstemp's 0600 would keep a shared cache private to one user
+        digest = _sha256(Path(tmp))
+        sidecar.unlink(missing_ok=True)  # a file without its hash counts as damaged until both are in place
         os.replace(tmp, target)
+        sidecar.write_text(digest + "\n", encoding="ascii")
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -115,16 +153,21 @@ def quantize_encoder(fp32_path: Path, path: Path) -> Path:
     return _atomic_file(path, write)
 
 
-def encoder_file(model: ClaimTaggerModel, checkpoint: str | Path, quantize: str) -> Path:
-    """The cached ONNX encoder for this checkpoint (exported on first use)."""
-    folder = cache_root() / "onnx" / weights_key(checkpoint)
+def encoder_file(model: ClaimTaggerModel, quantize: str, rebuild: bool = False) -> Path:
+    """The cached ONNX encoder for this model's weights (exported on first use, and again when the cached
+    file is damaged or ``rebuild`` is set)."""
+    folder = cache_root() / "onnx" / weights_key(model.weights_sha256)
     fp32 = folder / "encoder-fp32.onnx"
-    if not fp32.exists():
+    if rebuild or not _intact(fp32):
+        if fp32.exists():
+            log.warning("cached ONNX export %s is damaged: exporting it again", fp32)
         export_encoder(model, fp32)
     if quantize == "none":
         return fp32
     int8 = folder / "encoder-int8.onnx"
-    if not int8.exists():
+    if rebuild or not _intact(int8):
+        if int8.exists():
+            log.warning("cached ONNX export %s is damaged: quantising it again", int8)
         quantize_encoder(fp32, int8)
     return int8
 
@@ -163,7 +206,20 @@ class OrtClaimTagger:
 INT8_DISABLED_OPTIMIZERS = ("SkipLayerNormFusion",)
 
 
-def ort_model(model: ClaimTaggerModel, checkpoint: str | Path, quantize: str, threads: int) -> OrtClaimTagger:
-    """The ONNX Runtime tagger; ``threads`` per call (the session is thread-safe: callers may run several)."""
+def ort_model(model: ClaimTaggerModel, quantize: str, threads: int) -> OrtClaimTagger:
+    """The ONNX Runtime tagger; ``threads`` per call (the session is thread-safe: callers may run several).
+
+    ``model`` comes from :func:`~factattr.model.checkpoint.load_checkpoint`, whose weights' hash keys the cache.
+    A cached file ONNX Runtime cannot open is rebuilt once, so a damaged cache never sticks.
+    """
     disabled = INT8_DISABLED_OPTIMIZERS if quantize == "dynamic_int8" else ()
-    return OrtClaimTagger(model, encoder_file(model, checkpoint, quantize), threads, disabled)
+    try:
+        path = encoder_file(model, quantize)
+        try:
+            return OrtClaimTagger(model, path, threads, disabled)
+        except Exception as exc:  # onnxruntime raises its own types for unreadable graphs
+            log.warning("cached ONNX export %s unusable (%s): exporting it again", path, exc)
+        return OrtClaimTagger(model, encoder_file(model, quantize, rebuild=True), threads, disabled)
+    except OSError as exc:
+        raise CheckpointError(f"cannot write the ONNX export under {cache_root()} ({exc}); point FACTATTR_CACHE at a "
+                              "writable directory") from None

@@ -85,3 +85,11 @@ def tiny_checkpoint(corpus_file, tmp_path_factory) -> Path:
                          tiny_overrides(corpus_file, out / "run", **{"training.epochs": 8, "training.patience": 8,
                                                                      "training.lr": 3e-3}))
     return train(config, progress=False)
+
+
+def rehash(checkpoint: Path) -> None:
+    """Record the current files' checksums, as if the checkpoint had been saved with its edited files."""
+    from factattr.model.checkpoint import CHECKED_FILES, CHECKSUMS, file_sha256
+
+    sums = {name: file_sha256(checkpoint / name) for name in CHECKED_FILES}
+    (checkpoint / CHECKSUMS).write_text(json.dumps(sums), encoding="utf-8")

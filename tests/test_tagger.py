@@ -9,6 +9,8 @@ import pytest
 from factattr import Tagger
 from factattr.errors import CheckpointError, InputError
 
+from .conftest import rehash
+
 ARTICLE = ("Army retakes Palmyra, SANA says\n\nThe Syrian army said it retook Palmyra. A military source told SANA "
            "that jets struck Raqqa.\n\nPalmyra is a town on the Euphrates river.")
 AWKWARD = ("\u201cQuoted\u201d caf\u00e9 na\u00efve \u2014 The coalition said ISIL has 900 fighters left in Raqqa.\r\n"
@@ -169,6 +171,7 @@ def test_onnx_export_is_cached_per_weights(tiny_checkpoint, onnx_tagger, onnx_ca
     weights = load_file(other / "model.safetensors")
     weights["source_head.bias"] = weights["source_head.bias"] + 1.0
     save_file(weights, other / "model.safetensors")
+    rehash(other)
     assert Tagger.load(other, backend="onnxruntime").model.onnx_path.parent != path.parent
 
 
