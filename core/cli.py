@@ -1,7 +1,8 @@
 """The ``factattr`` command: train, evaluate, score, stats and validate.
 
-Each sub-command parses its arguments and calls the library; errors factattr raises on purpose are
-printed as one readable block and exit with status 1 (2 for usage errors, from argparse).
+Each sub-command parses its arguments and calls the library; errors factattr raises on purpose, and
+errors reading or writing files, are printed as one readable block and exit with status 1 (2 for usage
+errors, from argparse). A closed output pipe (``| head``) ends the command quietly.
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
+from typing import Iterator
 
-from .errors import FactattrError
+from .errors import FactattrError, InputError
 
 DEFAULT_CONFIG = "configs/default.yaml"
 
@@ -44,39 +47,49 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_inputs(files: list[str], fmt: str) -> list[tuple[str, str]]:
-    """(name, text) pairs: whole files, or one JSON article per line with --format jsonl."""
-    sources = [(f, Path(f).read_bytes()) for f in files] if files else [("<stdin>", sys.stdin.buffer.read())]
-    items = []
-    for name, raw in sources:
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise FactattrError(f"{name}: not UTF-8 text; factattr scores text files only") from None
+def _read_inputs(files: list[str], fmt: str) -> Iterator[tuple[str, str, object]]:
+    """(place, id, text) of each article, read lazily: whole files, or one JSON article per line with
+    --format jsonl (place is ``file:line``, id the record's ``id`` or the place)."""
+    from .data.standoff import read_jsonl
+
+    for name in files or ["<stdin>"]:
+        stream = sys.stdin.buffer if not files else None
         if fmt != "jsonl":
-            items.append((name, text))
-            continue
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise FactattrError(f"{name}:{number}: not valid JSON ({exc.msg}); --format jsonl reads one "
-                                    "JSON object per line with a 'text' field") from None
+                raw = stream.read() if stream else Path(name).read_bytes()
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InputError(f"{name}: not UTF-8 text; factattr scores UTF-8 text files only") from None
+            except OSError as exc:
+                raise InputError(f"{name}: cannot read ({exc.strerror}); give a readable text file") from None
+            yield name, name, text
+            continue
+        for number, record in read_jsonl(name, stream):
+            place = f"{name}:{number}"
             if not isinstance(record, dict) or "text" not in record:
-                raise FactattrError(f"{name}:{number}: a JSON object with a 'text' field is needed")
-            items.append((str(record.get("id", f"{name}:{number}")), record["text"]))
-    return items
+                raise InputError(f"{place}: a JSON object with a 'text' field is needed (--format jsonl reads one "
+                                 "{\"id\": ..., \"text\": ...} object per line)")
+            yield place, str(record.get("id", place)), record["text"]
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from .model.tagger import Tagger
+    from collections import deque
+
+    from .model.tagger import Tagger, check_text
 
     tagger = Tagger.load(args.checkpoint, backend=args.backend, quantize=args.quantize)
-    items = _read_inputs(args.files, args.format)
-    results = tagger.score_many([text for _, text in items])
-    for (name, _), result in zip(items, results):
+    ids: deque = deque()
+
+    def texts() -> Iterator[str]:
+        # Checked here, where the file, line and id are known; score_many prints every earlier result first.
+        for place, ident, text in _read_inputs(args.files, args.format):
+            label = place if ident == place else f"{place} (id {ident!r})"
+            checked = check_text(text, f"{label}: text")
+            ids.append(ident)
+            yield checked
+
+    for result in tagger.score_many(texts()):
+        name = ids.popleft()
         if args.format == "json":
             print(json.dumps({"id": name, **result.to_dict()}, ensure_ascii=False, indent=2))
         elif args.format == "jsonl":
@@ -204,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="config for data and evaluation options (default: the checkpoint's own)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key")
     p.add_argument("--data", nargs="+", metavar="FILE", help="corpus-format files to evaluate (default: the test split)")
-    p.add_argument("--out", help="report directory (default: <output_dir>/report-<data>)")
+    p.add_argument("--out", help="report directory (default: report-<data> beside the checkpoint, e.g. runs/default/report-test)")
     p.add_argument("--segmentation", choices=["model", "gold"], default="model",
                    help="model: segment the raw text and align to the gold sentences (default); gold: label the gold sentences")
     p.add_argument("--compare", nargs="+", metavar="CHECKPOINT",
@@ -266,13 +279,22 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
     try:
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows up here, inside the handler below, not at exit
+        return status
+    except BrokenPipeError:
+        # The reader stopped early (`factattr score ... | head -1`): say nothing, as other Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, the status a shell reports for a tool killed by a closed pipe
     except FactattrError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+    except OSError as exc:  # a file the user named: missing, a directory, unreadable, disk full
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -286,7 +286,13 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise ConfigError(f"override {text!r} must look like 'section.key=value'")
-    return key.strip().split("."), yaml.safe_load(value)
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"override {text!r}: the value {value!r} is not valid YAML ({problem}); quote it or close "
+                          "its brackets, e.g. --set 'training.lr=3e-5' or --set 'data.held_out=[a.jsonl]'") from None
+    return key.strip().split("."), parsed
 
 
 def _apply_override(raw: dict, dotted: list[str], value: Any) -> None:

@@ -91,7 +91,8 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
         checkpoint: checkpoint directory.
         config: data and evaluation options; default: the config saved in the checkpoint.
         data: corpus-format files; default: the config's test split.
-        out: report directory; default ``<output_dir>/report-<data name>``.
+        out: report directory; default ``report-<data name>`` beside the checkpoint directory (for
+            ``runs/default/best``: ``runs/default/report-test``), never the training-time ``output_dir``.
         segmentation: ``"model"`` (segment raw text and align to gold) or ``"gold"`` (gold sentences).
         compare: other checkpoints (e.g. the no-context ablation) scored on the very same sentences, each
             reported beside the model with a paired bootstrap of the macro-F1 difference.
@@ -120,7 +121,9 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
         log.warning("repaired: %s", repair)
     if not articles:
         raise ConfigError(f"no articles to evaluate in {name}")
-    out_dir = Path(out) if out else Path(config.output_dir) / f"report-{name}"
+    # Beside the checkpoint as it is now: its training-time output_dir may be another run's folder (a moved
+    # or shared checkpoint) or not exist on this machine.
+    out_dir = Path(out) if out else Path(checkpoint).resolve().parent / f"report-{name}"
     out_dir.mkdir(parents=True, exist_ok=True)
 
     # The model labels its own sentences (or the gold ones).

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
+import unicodedata
+
 import torch
 
 from factattr.config import BACKENDS, QUANTIZE_MODES
@@ -52,14 +54,32 @@ class ArticleResult:
 
 
 def check_text(text: object, where: str = "text") -> str:
-    """Refuse what is not usable article text, with a message that says what was received."""
+    """Refuse what is not usable article text, with a message that says what was received.
+
+    Usable text is a ``str`` that is valid Unicode (no lone surrogates, which cannot be encoded or
+    tokenised) and has at least one visible character: text of only white space, control or format
+    characters (e.g. zero-width spaces) holds no sentence to label.
+    """
     if isinstance(text, bytes):
         raise InputError(f"{where} must be str, got bytes; decode it first (e.g. data.decode('utf-8'))")
     if not isinstance(text, str):
         raise InputError(f"{where} must be str, got {type(text).__name__}")
     if not text.strip():
         raise InputError(f"{where} is empty or only white space; give the article's text")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(f"{where} holds a lone surrogate {text[exc.start]!r} at character {exc.start}, which is not "
+                         "valid Unicode; decode the article's bytes with errors='replace' or fix its source") from None
+    if not any(unicodedata.category(c)[0] in "LMNPS" for c in text):
+        raise InputError(f"{where} has no visible character (only white space, control or zero-width characters); "
+                         "give the article's text")
     return text
+
+
+def _positive(name: str, value: object) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise InputError(f"{name} must be a positive integer or None, got {value!r}")
 
 
 class Tagger:
@@ -92,9 +112,12 @@ class Tagger:
             batch_size: windows per forward pass; defaults to the config's ``inference.batch_size``.
 
         Raises:
-            CheckpointError: the directory is not a complete checkpoint.
-            InputError: an unknown backend or quantisation mode.
+            CheckpointError: the directory is not a complete, intact checkpoint.
+            InputError: an unknown backend or quantisation mode, or ``threads`` or ``batch_size`` not a
+                positive integer.
         """
+        _positive("threads", threads)
+        _positive("batch_size", batch_size)
         model, tokenizer, config = load_checkpoint(path)
         backend = backend or config.inference.backend
         mode = quantize or config.inference.quantize
@@ -110,33 +133,52 @@ class Tagger:
         if backend == "onnxruntime":
             from .ort_backend import ort_model
 
-            model = ort_model(model, path, mode, per_pass)
+            model = ort_model(model, mode, per_pass)
         elif mode == "dynamic_int8":
             model = quantize_dynamic_int8(model)
         return cls(model, tokenizer, config, batch_size, backend, mode, per_pass, workers)
 
     def score(self, text: str) -> ArticleResult:
-        """Segment one article and label every sentence. Raises InputError for non-text or empty text."""
+        """Segment one article and label every sentence. Raises InputError for text that is not usable
+        (see :func:`check_text`)."""
         return next(self.score_many([text]))
 
     def score_many(self, texts: Iterable[str], batch_size: int | None = None) -> Iterator[ArticleResult]:
         """Score a stream of articles, ``batch_size`` articles per group, yielding results in order.
 
         A quantised tagger scores ``workers`` articles at once instead, each on its own.
+
+        Nothing already read is lost: when an item is not usable text, every article before it is scored
+        and yielded first, then :class:`InputError` names the item's position (``text #i``, from 0); when
+        iterating ``texts`` itself raises, the articles read before are yielded first and the iterable's
+        own exception is re-raised. Nothing after the failing item is read.
+
+        Raises:
+            InputError: ``texts`` is a single string (pass ``[text]``), ``batch_size`` is not a positive
+                integer, or an item is not usable text.
         """
-        checked = (check_text(text, f"text #{i}") for i, text in enumerate(texts))
+        if isinstance(texts, (str, bytes)):
+            raise InputError(f"score_many takes an iterable of texts, got a single {type(texts).__name__}; "
+                             "use score(text) or score_many([text])")
+        _positive("batch_size", batch_size)
+        return self._stream(texts, batch_size or self.batch_size)
+
+    def _stream(self, texts: Iterable, size: int) -> Iterator[ArticleResult]:
+        failure: list[BaseException] = []
+        checked = _until_failure(texts, failure)
         if self.workers > 1:
             yield from self._each_article(checked, lambda text: self._score_group([text])[0])
-            return
-        group: list[str] = []
-        size = batch_size or self.batch_size
-        for text in checked:
-            group.append(text)
-            if len(group) == size:
+        else:
+            group: list[str] = []
+            for text in checked:
+                group.append(text)
+                if len(group) == size:
+                    yield from self._score_group(group)
+                    group = []
+            if group:
                 yield from self._score_group(group)
-                group = []
-        if group:
-            yield from self._score_group(group)
+        if failure:
+            raise failure[0]
 
     def score_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> list[ArticleResult]:
         """Label given sentence spans (e.g. gold sentences) instead of the segmenter's."""
@@ -175,6 +217,27 @@ class Tagger:
                     claim_type_probs={label: float(p) for label, p in zip(self.claim_labels, cp)}))
             results.append(ArticleResult(text=text, sentences=tuple(sentences)))
         return results
+
+
+def _until_failure(texts: Iterable, failure: list) -> Iterator[str]:
+    """The checked items of ``texts`` up to the first bad one (or the iterable's own error), which is
+    appended to ``failure`` for the caller to raise once the items before it are scored."""
+    iterator = iter(texts)
+    position = 0
+    while True:
+        try:
+            text = next(iterator)
+        except StopIteration:
+            return
+        except Exception as exc:  # the caller's generator failed: keep what it gave so far
+            failure.append(exc)
+            return
+        try:
+            yield check_text(text, f"text #{position}")
+        except InputError as exc:
+            failure.append(exc)
+            return
+        position += 1
 
 
 def quantize_dynamic_int8(model):
