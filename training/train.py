@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import random
 import shutil
 import time
@@ -21,10 +22,11 @@ from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
 from factattr.config import Config, config_to_yaml
-from factattr.data.corpus import load_data
+from factattr.data.corpus import iter_lines, load_data
 from factattr.errors import ConfigError
 from factattr.eval.metrics import macro_f1
-from factattr.model.checkpoint import atomic_directory, build_model, load_checkpoint, save_checkpoint
+from factattr.model.checkpoint import (atomic_directory, build_model, load_checkpoint, recover_directory,
+                                       save_checkpoint)
 from factattr.model.inference import encode_articles, predict_probs
 from factattr.model.windows import collate
 
@@ -104,9 +106,18 @@ def epoch_articles(articles: list[dict], weights: dict[str, float], rng: random.
     return out
 
 
-def _prepare_output(config: Config, resume: bool, overwrite: bool) -> Path:
+def _is_run(path: Path) -> bool:
+    """True if ``path`` holds a factattr run: its resolved config plus a metrics log or a checkpoint."""
+    return (path / "config.yaml").is_file() and any((path / name).exists() for name in ("metrics.jsonl", "last", "best"))
+
+
+def _check_output(config: Config, resume: bool, overwrite: bool) -> Path:
+    """Refuse an output_dir that cannot be used, before anything is read or deleted."""
     out = Path(config.output_dir)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"output_dir {str(out)!r} is a file; set output_dir to a directory")
     if resume:
+        recover_directory(out / "last")
         if not (out / "last" / "resume.pt").is_file():
             raise ConfigError(f"--resume: {out / 'last'} holds no resumable checkpoint; train without --resume first")
         return out
@@ -114,23 +125,54 @@ def _prepare_output(config: Config, resume: bool, overwrite: bool) -> Path:
         if not overwrite:
             raise ConfigError(f"output_dir {str(out)!r} already exists and is not empty; use --overwrite to "
                               "replace it or --resume to continue it")
+        if not _is_run(out):
+            raise ConfigError(f"output_dir {str(out)!r} is not empty and is not a factattr run (no config.yaml with "
+                              "metrics.jsonl, last/ or best/), so --overwrite will not delete it; choose another "
+                              "output_dir, or empty it yourself")
+    return out
+
+
+def _prepare_output(out: Path, resume: bool) -> None:
+    """Empty a previous run's directory (checked by :func:`_check_output`); called once the data is valid."""
+    if not resume and out.exists() and any(out.iterdir()):
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
-    return out
+
+
+def _resume_log(out: Path, step: int) -> None:
+    """Cut ``metrics.jsonl`` back to the resumed checkpoint's step, so records of the steps that are run
+    again appear once, as in an uninterrupted run (a torn last line is dropped too)."""
+    path = out / "metrics.jsonl"
+    if not path.is_file():
+        return
+    keep = []
+    for _, line in iter_lines(path):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict) and record.get("step", 0) <= step:
+            keep.append(line if line.endswith("\n") else line + "\n")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(keep), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def train(config: Config, *, resume: bool = False, overwrite: bool = False, progress: bool = True) -> Path:
     """Train from a validated config and return the path of the best checkpoint.
 
+    A previous run in ``output_dir`` is deleted with ``overwrite`` only after the data is read and
+    valid, and only if the directory holds a factattr run.
+
     Raises:
-        ConfigError: the output directory is not empty (without ``overwrite``) or has nothing to resume.
+        ConfigError: the output directory is not empty (without ``overwrite``), is not a factattr run (with
+            ``overwrite``), or has nothing to resume.
         CorpusError: the corpus breaks the format or uses labels missing from the schema.
     """
     tc = config.training
     set_seed(tc.seed)
     torch.set_num_threads(tc.threads)
-    out = _prepare_output(config, resume, overwrite)
-    (out / "config.yaml").write_text(config_to_yaml(config), encoding="utf-8")
+    out = _check_output(config, resume, overwrite)
 
     # Data: article-level splits; windows are shuffled each epoch (and rebuilt when augmenting).
     data = load_data(config)
@@ -144,6 +186,9 @@ def train(config: Config, *, resume: bool = False, overwrite: bool = False, prog
                           "articles; both must be non-empty (check data.sources and the split fractions; articles split by "
                           "same-event cluster, so alike undated articles fall together: give dates or raise "
                           "data.event_similarity)")
+    # Only now, with the data known to be good, is a previous run replaced.
+    _prepare_output(out, resume)
+    (out / "config.yaml").write_text(config_to_yaml(config), encoding="utf-8")
 
     # Model: fresh, or the last checkpoint when resuming.
     model, tokenizer = build_model(config)
@@ -189,6 +234,11 @@ def train(config: Config, *, resume: bool = False, overwrite: bool = False, prog
         state.update(saved["state"])
         torch.set_rng_state(saved["torch_rng"])
         random.setstate(_tuplify(saved["python_rng"]))
+        _resume_log(out, state["step"])
+        recover_directory(out / "best")
+        if state["best_epoch"] == state["epoch"] and _checkpoint_epoch(out / "best") != state["epoch"]:
+            # Killed between writing last/ and copying it to best/: finish the copy.
+            atomic_directory(out / "best", lambda tmp: _copy_checkpoint(out / "last", tmp))
         log.info("resuming after epoch %d (step %d)", state["epoch"], state["step"])
 
     metrics_log = (out / "metrics.jsonl").open("a", encoding="utf-8")
@@ -304,6 +354,13 @@ def make_batches(order: list[int], windows: list, batch_size: int, batch_sentenc
     if current:
         batches.append(current)
     return batches
+
+
+def _checkpoint_epoch(path: Path) -> int | None:
+    try:
+        return json.loads((path / "metrics.json").read_text(encoding="utf-8")).get("epoch")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _copy_checkpoint(source: Path, tmp: Path) -> None:
