@@ -93,3 +93,11 @@ def rehash(checkpoint: Path) -> None:
 
     sums = {name: file_sha256(checkpoint / name) for name in CHECKED_FILES}
     (checkpoint / CHECKSUMS).write_text(json.dumps(sums), encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def tagger(tiny_checkpoint):
+    """The tiny checkpoint loaded once, on the torch backend (read-only: tests must not change it)."""
+    from factattr.model.tagger import Tagger
+
+    return Tagger.load(tiny_checkpoint, backend="torch")

@@ -20,11 +20,6 @@ from .conftest import REPO, rehash, tiny_overrides
 ARTICLE = "The Syrian army said it retook Palmyra. A military source told SANA that jets struck Raqqa."
 
 
-@pytest.fixture(scope="module")
-def tagger(tiny_checkpoint):
-    return Tagger.load(tiny_checkpoint, backend="torch")
-
-
 @pytest.fixture
 def copy(tiny_checkpoint, tmp_path):
     """A copy of the tiny checkpoint to damage."""
@@ -278,6 +273,19 @@ def test_evaluate_writes_beside_a_moved_checkpoint(tiny_checkpoint, corpus_file,
 
 # 7. score_many keeps every good result.
 
+def assert_same_results(got, expected):
+    """Same sentences and labels; probabilities equal up to fp32 rounding, which depends on what else
+    shares the batch (padding length changes the reduction order)."""
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected):
+        assert [(s.text, s.start, s.end, s.source, s.claim_type) for s in a.sentences] == \
+            [(s.text, s.start, s.end, s.source, s.claim_type) for s in b.sentences]
+        for sa, sb in zip(a.sentences, b.sentences):
+            for pa, pb in ((sa.source_probs, sb.source_probs), (sa.claim_type_probs, sb.claim_type_probs)):
+                assert pa.keys() == pb.keys()
+                assert all(abs(pa[k] - pb[k]) < 1e-5 for k in pa)
+
+
 def test_score_many_yields_good_results_before_a_bad_item(tagger):
     texts = [ARTICLE, "Jets struck Raqqa.", ARTICLE, None, ARTICLE]
     got = []
@@ -285,7 +293,7 @@ def test_score_many_yields_good_results_before_a_bad_item(tagger):
         for result in tagger.score_many(texts, batch_size=8):
             got.append(result)
     assert [r.text for r in got] == texts[:3]
-    assert got == [tagger.score(t) for t in texts[:3]]
+    assert_same_results(got, [tagger.score(t) for t in texts[:3]])
 
 
 def test_score_many_yields_good_results_before_a_failing_generator(tagger):

@@ -17,11 +17,6 @@ AWKWARD = ("\u201cQuoted\u201d caf\u00e9 na\u00efve \u2014 The coalition said IS
            "  \u0627\u0644\u0631\u0642\u0629 \U0001F4A5 The Observatory warned the fighting in Mosul would get worse.  ")
 
 
-@pytest.fixture(scope="module")
-def tagger(tiny_checkpoint):
-    return Tagger.load(tiny_checkpoint, backend="torch")
-
-
 def test_score_labels_sentences_with_offsets_and_probabilities(tagger):
     result = tagger.score(ARTICLE)
     assert [s.text for s in result.sentences] == [
