@@ -1,4 +1,4 @@
-"""The ``factattr`` command: train, evaluate, score, stats and validate.
+"""The ``factattr`` command: train, evaluate, score, ledger, stats and validate.
 
 Each sub-command parses its arguments and calls the library; errors factattr raises on purpose, and
 errors reading or writing files, are printed as one readable block and exit with status 1 (2 for usage
@@ -197,6 +197,12 @@ def cmd_pseudo_label(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ledger(args: argparse.Namespace) -> int:
+    from .ledger.cli import run_ledger
+
+    return run_ledger(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .config import BACKENDS, QUANTIZE_MODES
 
@@ -235,6 +241,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=BACKENDS, help="override the checkpoint config's inference.backend")
     p.add_argument("--quantize", choices=QUANTIZE_MODES, help="override the checkpoint config's inference.quantize")
     p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("ledger", help="the claims ledger: who claimed what, where and when, across articles")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="scored JSON Lines (factattr score --format jsonl, with optional 'outlet' and 'date'), raw "
+                        "articles as JSON Lines of {'id', 'text', 'outlet', 'date'}, or text files")
+    p.add_argument("--out", help="ledger file to write: .parquet, .csv or .jsonl")
+    p.add_argument("--contested", action="store_true", help="print the contested groups, widest spread first")
+    p.add_argument("--contested-out", metavar="FILE", help="write the contested groups as JSON Lines")
+    p.add_argument("--top", type=int, default=10, help="contested groups to print (default: %(default)s)")
+    p.add_argument("--errors", metavar="FILE",
+                   help="where bad rows go (default: <out>.errors.jsonl, or ledger-errors.jsonl without --out)")
+    p.add_argument("--checkpoint", default="runs/default/best", help="checkpoint to score raw articles with")
+    p.add_argument("--backend", choices=BACKENDS, help="override the checkpoint config's inference.backend")
+    p.add_argument("--quantize", choices=QUANTIZE_MODES, help="override the checkpoint config's inference.quantize")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ledger)
 
     p = sub.add_parser("stats", help="validate the data and print label counts per split (and per origin)")
     p.add_argument("files", nargs="*", metavar="FILE",
