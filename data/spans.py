@@ -89,10 +89,11 @@ def _whole_words(text: str, span: Span) -> bool:
     cut_after = span.end < len(text) and text[span.end].isalnum() and inner[-1:].isalnum()
     if not (cut_before or cut_after):
         return True
-    # Accept a glued word only where the span's text has no whole-word occurrence in the article.
-    start = 0
-    while (pos := text.find(inner, start)) >= 0:
-        if _whole_words_at(text, pos, len(inner)):
+    # Accept a glued word only where the span's text has no whole-word occurrence in the article, in any
+    # case: "he" inside "the" is a slip for the "He" nearby, "FNA" in "attackFNA" is scraping.
+    lower, inner, start = text.lower(), inner.lower(), 0
+    while (pos := lower.find(inner, start)) >= 0:
+        if _whole_words_at(lower, pos, len(inner)):
             return False
         start = pos + 1
     return True

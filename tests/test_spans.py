@@ -1,0 +1,89 @@
+"""Speaker and cue span annotations: the stand-off file, its checks and the agreement of two passes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from factattr.data.spans import check_spans, parse_record, read_spans, span_agreement
+from factattr.errors import CorpusError
+
+from .conftest import REPO
+
+TEXT = "Col. Ryan Dillon said 40 strikes hit Raqqa. He added that the rest come. Raqqa is on the river."
+SENTENCES = [(0, 43, "us_coalition"), (44, 75, "us_coalition"), (76, 99, "none")]
+RECORD = {"id": "x", "entities": [{"entity": "E1", "start": 0, "end": 16}],
+          "sentences": [{"i": 0, "speaker": {"start": 0, "end": 16, "kind": "name"}, "cue": {"start": 17, "end": 21},
+                         "entity": "E1"},
+                        {"i": 1, "speaker": {"start": 44, "end": 46, "kind": "pronoun"}, "cue": {"start": 47, "end": 52},
+                         "entity": "E1"}]}
+
+
+def record(**changes) -> dict:
+    out = json.loads(json.dumps(RECORD))
+    for path, value in changes.items():
+        i, field = path.split("__")
+        out["sentences"][int(i)][field] = value
+    return out
+
+
+def test_a_good_record_has_no_problems_and_links_its_pronoun():
+    spans = parse_record(RECORD, "here")
+    assert check_spans(spans, TEXT, SENTENCES) == []
+    assert TEXT[spans.sentences[1].speaker.start:spans.sentences[1].speaker.end] == "He"
+    named = spans.refers_to(1)
+    assert TEXT[named.start:named.end] == "Col. Ryan Dillon"
+    assert spans.refers_to(0) is None  # a name refers to nothing
+
+
+@pytest.mark.parametrize("changes,problem", [
+    ({"1__speaker": {"start": 44, "end": 47, "kind": "pronoun"}}, "word edges"),           # "He " ends in space
+    ({"1__speaker": {"start": 30, "end": 46, "kind": "pronoun"}}, "not inside the sentence"),
+    ({"1__cue": {"start": 45, "end": 52}}, "overlap"),
+    ({"0__entity": "E9"}, "not among the article's entities"),
+    ({"1__speaker": None}, "a cue without a speaker"),
+    ({"1__speaker": {"start": 59, "end": 61, "kind": "pronoun"}}, "word edges"),           # "he" inside "the"
+])
+def test_bad_spans_are_named(changes, problem):
+    problems = check_spans(parse_record(record(**changes), "here"), TEXT, SENTENCES)
+    assert any(problem in p for p in problems), problems
+
+
+def test_coverage_both_ways():
+    missing = dict(RECORD, sentences=RECORD["sentences"][:1])
+    assert any("sentence 1: attributed" in p for p in check_spans(parse_record(missing, "h"), TEXT, SENTENCES))
+    narration = dict(RECORD, sentences=RECORD["sentences"] + [{"i": 2, "speaker": None, "cue": None, "entity": "E1"}])
+    assert any("narration" in p for p in check_spans(parse_record(narration, "h"), TEXT, SENTENCES))
+
+
+def test_malformed_record_names_the_place():
+    bad = dict(RECORD, sentences=[{"i": 0, "speaker": {"start": 0, "end": 16, "kind": "nickname"}}])
+    with pytest.raises(CorpusError, match=r"spans.jsonl:3 \(article x\) sentence 0: speaker kind must be one of"):
+        parse_record(bad, "spans.jsonl:3")
+
+
+def test_agreement_exact_and_overlap():
+    first = {"x": parse_record(RECORD, "a")}
+    wider = record(**{"0__speaker": {"start": 0, "end": 21, "kind": "name"}})
+    second = {"x": parse_record(wider, "b")}
+    result = span_agreement(first, second)
+    assert result["speaker"]["exact"]["f1"] == pytest.approx(0.5)
+    assert result["speaker"]["overlap"]["f1"] == 1.0
+    assert result["cue"]["exact"]["f1"] == 1.0
+    assert result["refers_to_pairs"] == 1 and result["refers_to_agreement"] == 1.0
+
+
+def test_the_corpus_spans_cover_every_attributed_written_sentence():
+    spans = read_spans(REPO / "data" / "spans" / "spans.jsonl")
+    checked = 0
+    for line in (REPO / "data" / "corpus.jsonl").read_text(encoding="utf-8").split("\n"):
+        if not line:
+            continue
+        article = json.loads(line)
+        sentences = [(s["start"], s["end"], s["source"]) for s in article["sentences"]]
+        assert check_spans(spans[article["id"]], article["text"], sentences) == [], article["id"]
+        checked += 1
+    assert checked >= 500
+    second = read_spans(REPO / "data" / "agreement" / "spans_second_pass.jsonl")
+    assert len(second) >= 0.1 * len(spans)
