@@ -44,8 +44,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_inputs(files: list[str], fmt: str) -> list[tuple[str, str]]:
-    """(name, text) pairs: whole files, or one JSON article per line with --format jsonl."""
+def _read_inputs(files: list[str], fmt: str) -> list[tuple[str, str, dict]]:
+    """(name, text, metadata) triples: whole files, or one JSON article per line with --format jsonl, whose
+    title, outlet and date travel to the output (the view's timeline reads the date)."""
     sources = [(f, Path(f).read_bytes()) for f in files] if files else [("<stdin>", sys.stdin.buffer.read())]
     items = []
     for name, raw in sources:
@@ -54,7 +55,7 @@ def _read_inputs(files: list[str], fmt: str) -> list[tuple[str, str]]:
         except UnicodeDecodeError:
             raise FactattrError(f"{name}: not UTF-8 text; factattr scores text files only") from None
         if fmt != "jsonl":
-            items.append((name, text))
+            items.append((name, text, {}))
             continue
         for number, line in enumerate(text.splitlines(), 1):
             if not line.strip():
@@ -66,7 +67,8 @@ def _read_inputs(files: list[str], fmt: str) -> list[tuple[str, str]]:
                                     "JSON object per line with a 'text' field") from None
             if not isinstance(record, dict) or "text" not in record:
                 raise FactattrError(f"{name}:{number}: a JSON object with a 'text' field is needed")
-            items.append((str(record.get("id", f"{name}:{number}")), record["text"]))
+            meta = {key: record[key] for key in ("title", "outlet", "date") if key in record}
+            items.append((str(record.get("id", f"{name}:{number}")), record["text"], meta))
     return items
 
 
@@ -75,15 +77,43 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     tagger = Tagger.load(args.checkpoint, backend=args.backend, quantize=args.quantize)
     items = _read_inputs(args.files, args.format)
-    results = tagger.score_many([text for _, text in items])
-    for (name, _), result in zip(items, results):
+    results = tagger.score_many([text for _, text, _ in items])
+    for (name, _, meta), result in zip(items, results):
         if args.format == "json":
-            print(json.dumps({"id": name, **result.to_dict()}, ensure_ascii=False, indent=2))
+            print(json.dumps({"id": name, **meta, **result.to_dict()}, ensure_ascii=False, indent=2))
         elif args.format == "jsonl":
-            print(json.dumps({"id": name, **result.to_dict()}, ensure_ascii=False))
+            print(json.dumps({"id": name, **meta, **result.to_dict()}, ensure_ascii=False))
         else:
             print(_table(name, result))
     return 0
+
+
+def cmd_view(args: argparse.Namespace) -> int:
+    from .view import read_articles, read_contested, tagger_scorer, write_view
+
+    contested = read_contested(args.contested) if args.contested else None
+    scorer = tagger_scorer(args.checkpoint, backend=args.backend, quantize=args.quantize) if args.checkpoint else None
+    articles = read_articles(args.files, scorer)
+    title = args.title or f"factattr: {', '.join(Path(f).name for f in args.files)}"
+    out = write_view(args.out, articles, contested, title=title, low=args.low_confidence, page_size=args.page_size)
+    size = out.stat().st_size
+    print(f"{out}: {len(articles)} article(s), {sum(len(a['sentences']) for a in articles)} sentence(s), "
+          f"{size / 1e6:.2f} MB")
+    return 0
+
+
+def _probability(value: str) -> float:
+    number = float(value)
+    if not 0 <= number <= 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a probability in [0, 1]")
+    return number
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive whole number")
+    return number
 
 
 def _table(name: str, result) -> str:
@@ -222,6 +252,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=BACKENDS, help="override the checkpoint config's inference.backend")
     p.add_argument("--quantize", choices=QUANTIZE_MODES, help="override the checkpoint config's inference.quantize")
     p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("view", help="write one self-contained HTML page of scored articles, their overview and "
+                                    "the ledger's contested claims")
+    p.add_argument("files", nargs="+", metavar="ARTICLES",
+                   help="scored articles (factattr score --format jsonl, or corpus files with gold labels), or raw "
+                        "articles (JSON Lines of id and text, or text files) scored with --checkpoint")
+    p.add_argument("--out", required=True, help="the HTML file to write, e.g. view.html")
+    p.add_argument("--checkpoint", help="score articles that have no sentences with this checkpoint")
+    p.add_argument("--contested", metavar="FILE", help="the ledger's contested groups (JSON Lines), shown in a section")
+    p.add_argument("--title", help="the page's title (default: the input file names)")
+    p.add_argument("--low-confidence", type=_probability, default=0.6,
+                   help="mark sentences whose less sure label has a probability below this (default: %(default)s)")
+    p.add_argument("--page-size", type=_positive, default=25, help="articles per page of the page (default: %(default)s)")
+    p.add_argument("--backend", choices=BACKENDS, help="override the checkpoint config's inference.backend")
+    p.add_argument("--quantize", choices=QUANTIZE_MODES, help="override the checkpoint config's inference.quantize")
+    p.set_defaults(func=cmd_view)
 
     p = sub.add_parser("stats", help="validate the data and print label counts per split (and per origin)")
     p.add_argument("files", nargs="*", metavar="FILE",
