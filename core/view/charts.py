@@ -25,6 +25,7 @@ def _svg(fig, name: str) -> str:
     plt.close(fig)
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg"):]  # drop the XML prolog and doctype: not allowed inside HTML
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)  # RDF boilerplate, nothing to show
     return re.sub(r"<svg ", '<svg role="img" focusable="false" ', svg, count=1)
 
 

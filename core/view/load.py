@@ -42,15 +42,20 @@ def _records(path: Path) -> Iterator[tuple[str, object]]:
         if isinstance(whole, dict):
             yield str(path), whole
             return
+        records = []
         for number, line in enumerate(raw.splitlines(), 1):
             if not line.strip():
                 continue
             try:
-                yield f"{path}:{number}", json.loads(line)
+                records.append((f"{path}:{number}", json.loads(line)))
             except json.JSONDecodeError as exc:
-                raise ViewError(f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno}); a JSON Lines "
-                                "file holds one article object a line") from None
-        return
+                if records:
+                    raise ViewError(f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno}); a JSON "
+                                    "Lines file holds one article object a line") from None
+                break  # not JSON from its first line: a text that happens to open with a bracket
+        else:
+            yield from records
+            return
     yield str(path), {"id": path.stem, "text": raw}
 
 

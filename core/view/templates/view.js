@@ -152,21 +152,26 @@
     if (s) { showTip(s); } else if (!(current && current === document.activeElement)) { hideTip(); }
   });
 
-  function goTo(index) {
-    var article = articles[index];
-    if (shown.indexOf(article) < 0) { form.reset(); applyFilters(); }
+  // Open an article (and the sentence at character ``at``, if given), clearing filters that hide it.
+  function goTo(index, at) {
+    var article = articles[index], target = null;
+    article.querySelectorAll(".s").forEach(function (s) {
+      if (at !== undefined && +s.dataset.start <= at && at < +s.dataset.end) { target = s; }
+    });
+    if (shown.indexOf(article) < 0 || (target && target.classList.contains("off"))) { form.reset(); applyFilters(); }
     page = Math.floor(shown.indexOf(article) / settings.page_size);
     showPage();
-    article.scrollIntoView();
+    if (target) { target.focus(); } else { article.scrollIntoView(); }
   }
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest("[data-goto]");
-    if (link) { event.preventDefault(); goTo(parseInt(link.dataset.goto, 10)); }
+    if (!link) { return; }
+    event.preventDefault();
+    goTo(parseInt(link.dataset.goto, 10), link.dataset.at === undefined ? undefined : parseInt(link.dataset.at, 10));
   });
 
   form.addEventListener("input", applyFilters);
-  form.addEventListener("change", applyFilters);
-  document.getElementById("reset").addEventListener("click", function () { form.reset(); applyFilters(); });
+  document.getElementById("show-all").addEventListener("click", function () { form.reset(); applyFilters(); });
   document.getElementById("prev").addEventListener("click", function () { turn(-1); });
   document.getElementById("next").addEventListener("click", function () { turn(1); });
   document.getElementById("prev2").addEventListener("click", function () { turn(-1); });
