@@ -1,6 +1,6 @@
 # Two entry points for a fresh machine (each creates .venv and installs everything first):
 #   make run   - train the default config, print its evaluation report, score a sample article
-#   make test  - run the test suite (its browser tests need Chromium, which `make install` adds)
+#   make test  - run the test suite (its browser tests need Chromium, which `make browser` adds)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -27,7 +27,7 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; }
 
-install: $(BIN)/factattr browser
+install: $(BIN)/factattr
 
 run: install
 	$(BIN)/factattr train configs/default.yaml --overwrite
@@ -36,17 +36,17 @@ run: install
 	else echo "($(REALDEV) not present: skipping the real-article evaluation)"; fi
 	$(BIN)/factattr score examples/sample_article.txt --checkpoint $(CHECKPOINT)
 
-test: install
+test: install browser
 	FACTATTR_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q
 
 benchmark: install
 	$(BIN)/python benchmarks/speed.py --checkpoint $(CHECKPOINT)
 
-view-benchmark: install
+view-benchmark: install browser
 	$(BIN)/python benchmarks/view_speed.py --checkpoint $(CHECKPOINT)
 
 # The README's pictures of view.html and report.html, from project-written articles only.
-screenshots: install
+screenshots: install browser
 	$(BIN)/python docs/screenshots.py --checkpoint $(CHECKPOINT)
 
 clean:

@@ -2,8 +2,8 @@
 no console errors, the DOM holds every sentence with its labels and offsets, filters and pages hide what
 they should, keyboard focus shows the probabilities, and each page leaves a screenshot in tmp_path.
 
-``make test`` installs Chromium and requires it (FACTATTR_REQUIRE_BROWSER=1); run alone without
-Chromium, these tests are skipped."""
+``make test`` installs Chromium (make browser) and requires it (FACTATTR_REQUIRE_BROWSER=1); run alone
+without Chromium, these tests are skipped."""
 
 import os
 

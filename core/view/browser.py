@@ -1,9 +1,10 @@
 """Headless Chromium through Selenium and the system chromedriver: the browser the tests, the speed
 benchmark and the README screenshots open the pages in.
 
-Debian's ``chromium`` and ``chromium-driver`` packages provide both programs (``make install`` adds them
-when missing). The flags turn off Chromium's own background connections (updates, sync, field trials):
-on a machine without a network they are refused and logged as errors, which would hide the page's own.
+Debian's ``chromium`` and ``chromium-driver`` packages provide both programs (``make browser``, which
+``make test`` runs, adds them when missing). The flags turn off Chromium's own background connections
+(updates, sync, field trials): on a machine without a network they are refused and logged as errors,
+which would hide the page's own.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def programs() -> tuple[str, str]:
     if not (chromium and driver):
         missing = " and ".join(n for n, p in (("chromium", chromium), ("chromedriver", driver)) if not p)
         raise BrowserMissing(f"{missing} not found; install Debian's chromium and chromium-driver packages "
-                             "(make install does: apt-get install -y chromium chromium-driver)")
+                             "(make browser does: apt-get install -y chromium chromium-driver)")
     return chromium, driver
 
 
