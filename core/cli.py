@@ -47,9 +47,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_inputs(files: list[str], fmt: str) -> Iterator[tuple[str, str, object]]:
-    """(place, id, text) of each article, read lazily: whole files, or one JSON article per line with
-    --format jsonl (place is ``file:line``, id the record's ``id`` or the place)."""
+def _read_inputs(files: list[str], fmt: str) -> Iterator[tuple[str, str, object, dict]]:
+    """(place, id, text, metadata) of each article, read lazily: whole files, or one JSON article per line
+    with --format jsonl (place is ``file:line``, id the record's ``id`` or the place; its title, outlet and
+    date travel to the output, where the view's timeline reads the date)."""
     from .data.standoff import read_jsonl
 
     for name in files or ["<stdin>"]:
@@ -62,14 +63,15 @@ def _read_inputs(files: list[str], fmt: str) -> Iterator[tuple[str, str, object]
                 raise InputError(f"{name}: not UTF-8 text; factattr scores UTF-8 text files only") from None
             except OSError as exc:
                 raise InputError(f"{name}: cannot read ({exc.strerror}); give a readable text file") from None
-            yield name, name, text
+            yield name, name, text, {}
             continue
         for number, record in read_jsonl(name, stream):
             place = f"{name}:{number}"
             if not isinstance(record, dict) or "text" not in record:
                 raise InputError(f"{place}: a JSON object with a 'text' field is needed (--format jsonl reads one "
                                  "{\"id\": ..., \"text\": ...} object per line)")
-            yield place, str(record.get("id", place)), record["text"]
+            meta = {key: record[key] for key in ("title", "outlet", "date") if key in record}
+            yield place, str(record.get("id", place)), record["text"], meta
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -78,25 +80,53 @@ def cmd_score(args: argparse.Namespace) -> int:
     from .model.tagger import Tagger, check_text
 
     tagger = Tagger.load(args.checkpoint, backend=args.backend, quantize=args.quantize)
-    ids: deque = deque()
+    pending: deque = deque()   # (id, metadata) of each text handed to score_many, in order
 
     def texts() -> Iterator[str]:
         # Checked here, where the file, line and id are known; score_many prints every earlier result first.
-        for place, ident, text in _read_inputs(args.files, args.format):
+        for place, ident, text, meta in _read_inputs(args.files, args.format):
             label = place if ident == place else f"{place} (id {ident!r})"
             checked = check_text(text, f"{label}: text")
-            ids.append(ident)
+            pending.append((ident, meta))
             yield checked
 
     for result in tagger.score_many(texts()):
-        name = ids.popleft()
+        name, meta = pending.popleft()
         if args.format == "json":
-            print(json.dumps({"id": name, **result.to_dict()}, ensure_ascii=False, indent=2))
+            print(json.dumps({"id": name, **meta, **result.to_dict()}, ensure_ascii=False, indent=2))
         elif args.format == "jsonl":
-            print(json.dumps({"id": name, **result.to_dict()}, ensure_ascii=False))
+            print(json.dumps({"id": name, **meta, **result.to_dict()}, ensure_ascii=False))
         else:
             print(_table(name, result))
     return 0
+
+
+def cmd_view(args: argparse.Namespace) -> int:
+    from .view import read_articles, read_contested, tagger_scorer, write_view
+
+    contested = read_contested(args.contested) if args.contested else None
+    scorer = tagger_scorer(args.checkpoint, backend=args.backend, quantize=args.quantize) if args.checkpoint else None
+    articles = read_articles(args.files, scorer)
+    title = args.title or f"factattr: {', '.join(Path(f).name for f in args.files)}"
+    out = write_view(args.out, articles, contested, title=title, low=args.low_confidence, page_size=args.page_size)
+    size = out.stat().st_size
+    print(f"{out}: {len(articles)} article(s), {sum(len(a['sentences']) for a in articles)} sentence(s), "
+          f"{size / 1e6:.2f} MB")
+    return 0
+
+
+def _probability(value: str) -> float:
+    number = float(value)
+    if not 0 <= number <= 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a probability in [0, 1]")
+    return number
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive whole number")
+    return number
 
 
 def _table(name: str, result) -> str:
@@ -257,6 +287,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quantize", choices=QUANTIZE_MODES, help="override the checkpoint config's inference.quantize")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_ledger)
+
+    p = sub.add_parser("view", help="write one self-contained HTML page of scored articles, their overview and "
+                                    "the ledger's contested claims")
+    p.add_argument("files", nargs="+", metavar="ARTICLES",
+                   help="scored articles (factattr score --format jsonl, or corpus files with gold labels), or raw "
+                        "articles (JSON Lines of id and text, or text files) scored with --checkpoint")
+    p.add_argument("--out", required=True, help="the HTML file to write, e.g. view.html")
+    p.add_argument("--checkpoint", help="score articles that have no sentences with this checkpoint")
+    p.add_argument("--contested", metavar="FILE", help="the ledger's contested groups (JSON Lines), shown in a section")
+    p.add_argument("--title", help="the page's title (default: the input file names)")
+    p.add_argument("--low-confidence", type=_probability, default=0.6,
+                   help="mark sentences whose less sure label has a probability below this (default: %(default)s)")
+    p.add_argument("--page-size", type=_positive, default=25, help="articles per page of the page (default: %(default)s)")
+    p.add_argument("--backend", choices=BACKENDS, help="override the checkpoint config's inference.backend")
+    p.add_argument("--quantize", choices=QUANTIZE_MODES, help="override the checkpoint config's inference.quantize")
+    p.set_defaults(func=cmd_view)
 
     p = sub.add_parser("stats", help="validate the data and print label counts per split (and per origin)")
     p.add_argument("files", nargs="*", metavar="FILE",

@@ -24,3 +24,8 @@ class CheckpointError(FactattrError, OSError):
 
 class InputError(FactattrError, ValueError):
     """An article given for scoring is not usable text (not a string, empty, whitespace only)."""
+
+
+class ViewError(FactattrError, ValueError):
+    """Input to ``factattr view`` (scored articles, a contested-claims file) breaks its format; the message
+    names the file, the line, the article and the key."""

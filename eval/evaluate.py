@@ -28,6 +28,7 @@ from .align import align
 from .baselines import MajorityBaseline, RuleBaseline, TfidfBaseline
 from .metrics import bootstrap_macro_f1, calibration, head_metrics, macro_f1, paired_bootstrap
 from .plots import confusion_png, reliability_png
+from .report_html import write_report_html
 from .report_md import render_markdown
 
 log = logging.getLogger("factattr.eval")
@@ -146,9 +147,11 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
                 continue
             sent = article["sentences"][g]
             prev = article["sentences"][g - 1] if g else None
+            after = article["sentences"][g + 1] if g + 1 < len(article["sentences"]) else None
             rows.append({"article": article["id"], "index": g, "pred_index": k,
                          "text": article["text"][sent["start"]:sent["end"]],
                          "previous": article["text"][prev["start"]:prev["end"]] if prev else "",
+                         "next": article["text"][after["start"]:after["end"]] if after else "",
                          "gold": {h: sent[h] for h in HEADS}})
 
     # Predictions of every system for the aligned gold sentences.
@@ -222,6 +225,7 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
 
     (out_dir / "report.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     (out_dir / "report.md").write_text(render_markdown(results, labels), encoding="utf-8")
+    write_report_html(results, labels, out_dir)
     return EvalReport(name, out_dir, results)
 
 
@@ -278,6 +282,6 @@ def _worst_errors(rows: list[dict], model: dict, labels: dict, limit: int) -> li
                 worst = max(worst, p)
         if worst >= 0:
             errors.append({"article": row["article"], "index": row["index"], "previous": row["previous"],
-                           "text": row["text"], **entry, "confidence_of_error": round(worst, 4)})
+                           "text": row["text"], "next": row["next"], **entry, "confidence_of_error": round(worst, 4)})
     errors.sort(key=lambda e: -e["confidence_of_error"])
     return errors[:limit]
