@@ -14,7 +14,8 @@ import pytest
 
 from factattr.cli import main
 from factattr.ledger import Ledger, PlaceResolver, contested_groups, event_date, extract_figures
-from factattr.ledger.contested import _place_of
+from factattr.ledger.contested import _place_of, _usable
+from factattr.ledger.events import attackers, compatible, dates_agree, holders, means, sides, victims
 
 from .conftest import SHARED
 
@@ -244,3 +245,66 @@ def test_cli_scores_raw_articles_on_the_way(tmp_path, tiny_checkpoint):
     stated = [(f["value_min"], f["counts"]) for r in rows for f in r["figures"]]
     assert stated in ([(30.0, "killed")], [])
     assert not rows or rows[0]["places"][0]["geonameid"] == 99072
+
+
+def _claims(resolver, *reports):
+    """Claims from (outlet, date, sentence, source) reports, one article each, all casualties."""
+    return Ledger.from_results([scored(f"r{i}", outlet, date, [(text, source, "casualties")])
+                                for i, (outlet, date, text, source) in enumerate(reports)], resolver=resolver).claims
+
+
+def test_different_attacks_in_one_city_are_not_one_event(resolver):
+    claims = _claims(resolver,
+                     ("east-wire", "2017-05-02", "Government air raids on rebel-held eastern Aleppo killed 15 people on Monday.", "other"),
+                     ("west-wire", "2017-05-02", "Rebel shelling of government-held western Aleppo killed 120 people on Monday.", "other"))
+    a, b = claims
+    assert means(a) == {"air"} and means(b) == {"shelling"}
+    assert attackers(a) == {"government"} and attackers(b) == {"rebels"}
+    assert holders(a) == {"rebels"} and holders(b) == {"government"} and sides(a) == {"east"} and sides(b) == {"west"}
+    assert not compatible(a, b) and contested_groups(claims) == []
+
+
+def test_same_attack_with_other_figures_is_contested(resolver):
+    claims = _claims(resolver,
+                     ("monitor", "2017-05-02", "Air strikes on the market of Manbij killed 21 civilians on Monday, the monitor said.", "other"),
+                     ("agency", "2017-05-02", "The agency said air strikes on the Manbij market killed 160 civilians on Monday.", "other"))
+    (group,) = contested_groups(claims)
+    assert group.place == "Manbij" and group.spread == pytest.approx(160 / 21, abs=1e-3) and group.score > 0
+
+
+def test_stated_dates_and_victims_must_agree(resolver):
+    monday, tuesday = _claims(resolver,
+                              ("a", "2017-05-03", "Air strikes on Manbij killed 21 civilians on Monday.", "other"),
+                              ("b", "2017-05-03", "Air strikes on Manbij killed 60 civilians on Tuesday.", "other"))
+    assert not dates_agree(monday, tuesday) and contested_groups([monday, tuesday]) == []
+    # A report published the day before cannot be about Tuesday's strikes.
+    (early,) = _claims(resolver, ("c", "2017-05-01", "Air strikes on Manbij killed 21 civilians.", "other"))
+    assert not dates_agree(early, tuesday)
+    civilians, fighters = _claims(resolver,
+                                  ("a", "2017-05-02", "Clashes near Manbij killed 12 civilians on Monday.", "other"),
+                                  ("b", "2017-05-02", "Clashes near Manbij killed 40 rebels on Monday.", "other"))
+    assert victims(civilians) == {"civilians"} and victims(fighters) == {"fighters"}
+    assert contested_groups([civilians, fighters]) == []
+    # "injured in terrorist attacks": the terrorists are the attackers, not the dead.
+    (attacked,) = _claims(resolver, ("d", "2017-05-02", "Three civilians were killed and 9 injured in terrorist attacks.", "none"))
+    assert victims(attacked) == {"civilians"}
+
+
+@pytest.mark.parametrize("text", [
+    "Another 300 civilians have been killed in fighting in Aleppo province, the monitor said.",
+    "Five more civilians were killed in air strikes on Aleppo.",
+    "The toll includes 126 people killed by shelling of Aleppo.",
+    "The army said rebel fire on Aleppo killed 84 people in three days.",
+    "Air strikes across the province of Aleppo killed 60 people.",
+    "Rockets hit Aleppo and Damascus, killing 9 people.",
+])
+def test_running_totals_parts_and_roundups_are_not_one_event(resolver, text):
+    (claim,) = _claims(resolver, ("x", "2017-05-02", text, "other"))
+    assert not _usable(claim)
+
+
+def test_child_counts_are_part_of_a_toll_not_a_rival_figure(resolver):
+    claims = _claims(resolver,
+                     ("a", "2017-05-02", "Air raids on Douma killed 32 people on Monday.", "other"),
+                     ("b", "2017-05-02", "Six children were among the dead of the air raids on Douma on Monday.", "other"))
+    assert contested_groups(claims) == []

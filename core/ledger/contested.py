@@ -1,6 +1,8 @@
 """Contested claims: claims about the same place (or places close by), an overlapping time window and
-the same claim type, where different sources state figures that cannot all be true, or opposite
-control claims. Groups are ranked by how far apart the figures are.
+the same claim type, that tell of one event (nothing in the sentences sets them apart, see
+:mod:`.events`, and their words are alike), where different sources state figures that cannot all be true,
+or opposite control claims. Groups are ranked by how far apart the figures are, discounted by how weakly
+the disputing sentences resemble each other.
 """
 
 from __future__ import annotations
@@ -11,14 +13,23 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from .claims import Claim
+from .events import Similarity, compatible
 from .figures import Figure
 
 NEAR_KM = 25.0
 WINDOW_DAYS = 2
+SIMILAR = 0.2       # TF-IDF cosine two sentences of one event reach
+ROUNDUP_KM = 150.0  # a sentence naming towns this far apart sums up several events
 # War-long or months-long tolls ("since 2011", "so far this year") are not reports of one event.
 _CUMULATIVE = re.compile(r"\b(?:since|so\s+far|to\s+date|in\s+total|throughout|over\s+the\s+past|"
-                         r"in\s+the\s+past|in\s+(?:one|a|two|three)\s+(?:week|month)s?|in\s+recent\s+days|(?:past|last|in)\s+24\s+hours|(?:last|this|past)\s+(?:week|month|year)|the\s+(?:war|conflict)\s+(?:began|started|erupted))\b",
+                         r"in\s+the\s+past|in\s+(?:one|a|two|three|four|five|\d+)\s+(?:day|week|month)s?|in\s+recent\s+days|(?:past|last|in)\s+24\s+hours|(?:last|this|past)\s+(?:week|month|year)|the\s+(?:war|conflict)\s+(?:began|started|erupted))\b",
                          re.IGNORECASE)
+# A figure that is one part of a longer list or toll: "Another 42 people...", "Five more civilians...",
+# "The toll includes 126 killed by...".
+_PART = re.compile(r"^\W*(?:another\b|\S+\s+more\s|(?:the\s+)?(?:death\s+)?toll\s+includes\b)"
+                   r"|\bacross\s+(?:the\s+)?(?:province|country|region|governorate)\b", re.IGNORECASE)
+# A figure of children or women alone is a part of a toll ("Six children were among the dead").
+_SUBSET = re.compile(r"^\W*(?:\S+\s+)?(?:children|child|women|girls|boys)\b", re.IGNORECASE)
 # Words that turn a control claim into its opposite: the attack failed, the place is still held.
 _DENIAL = re.compile(r"\b(?:repel\w*|foil\w*|thwart\w*|den(?:y|ied|ies)|still\s+(?:hold|held|control)\w*|"
                      r"regain\w*|recaptur\w*|retook|retake\w*|counter-?attack\w*|fail\w*|false)\b", re.IGNORECASE)
@@ -33,6 +44,7 @@ class Group:
     claims: list[Claim]
     spread: float
     reason: str
+    score: float = 0.0  # the ranking: log(spread) times the disputing sentences' cosine
 
     def date_range(self) -> tuple[str | None, str | None]:
         days = sorted(c.when for c in self.claims if c.when)
@@ -102,20 +114,10 @@ def _components(claims: list[Claim], window_days: int) -> list[list[Claim]]:
     return [g for g in groups if len({c.article_id for c in g}) > 1]
 
 
-_STOP = {"that", "this", "with", "from", "have", "were", "been", "said", "their", "they", "which", "when", "after",
-         "also", "into", "against", "about", "other", "others", "more", "than", "least", "including", "people",
-         "killed", "wounded", "injured", "syrian", "syria", "forces", "according", "there", "while", "where"}
-
-
-def _words(claim: Claim) -> set[str]:
-    return {w for w in re.findall(r"[a-z]{4,}", claim.text.lower()) if w not in _STOP}
-
-
-def same_event(a: Claim, b: Claim, threshold: float = 0.15) -> bool:
-    """Do two sentences tell of one incident? Their content words overlap (Jaccard) at least ``threshold``:
-    the same city has many incidents a day, and a strike on a market is not a shelling of a district."""
-    wa, wb = _words(a), _words(b)
-    return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= threshold
+def same_event(a: Claim, b: Claim, similarity: Similarity, threshold: float = SIMILAR) -> bool:
+    """Do two sentences tell of one incident? Nothing in them sets the events apart (means, side of the city,
+    who holds the place, who died, stated date) and their words are alike (TF-IDF cosine >= ``threshold``)."""
+    return compatible(a, b) and similarity(a, b) >= threshold
 
 
 def _historical(claim: Claim) -> bool:
@@ -140,23 +142,11 @@ def _place_of(claim: Claim, figure: Figure):
 def _toll(claim: Claim, counts: str, here: set[int] | None = None) -> tuple[float, float] | None:
     """A claim's figure for one kind at the group's place: the one with the highest lower bound (its
     total, not a part); a figure nearer another place of the sentence is about that place."""
+    offset = claim.start
     intervals = [f.interval() for f in claim.figures if f.counts == counts
+                 and not _SUBSET.match(claim.text[f.end - offset:f.end - offset + 40])
                  and (here is None or getattr(_place_of(claim, f), "geonameid", None) in here)]
     return max(intervals, key=lambda i: (i[0], -i[1])) if intervals else None
-
-
-def figure_spread(claims: list[Claim], here: set[int] | None = None) -> tuple[float, str | None]:
-    """The widest gap between two sources' figures of one kind: the ratio of the higher figure's lower
-    bound to the lower figure's upper bound (above 1 when both cannot be true). (spread, what is counted)."""
-    best: tuple[float, str | None] = (1.0, None)
-    kinds = {f.counts for c in claims for f in c.figures}
-    for counts in sorted(kinds):
-        tolls = [(c, _toll(c, counts, here)) for c in claims if _toll(c, counts, here)]
-        for a, (low_a, _) in tolls:
-            for b, (_, high_b) in tolls:
-                if _different_sources(a, b) and 0 < high_b < low_a and low_a / high_b > best[0] and same_event(a, b):
-                    best = (low_a / high_b, counts)
-    return best
 
 
 def _control_dispute(claims: list[Claim]) -> bool:
@@ -166,51 +156,78 @@ def _control_dispute(claims: list[Claim]) -> bool:
     return bool(denying and claiming and (denying | claiming) - (denying & claiming) and len(denying | claiming) > 1)
 
 
+def _roundup(claim: Claim) -> bool:
+    """A sentence naming towns far apart ("attacks in Damascus, Aleppo and Homs") sums up several events."""
+    towns = [p for p in claim.places if p.lat is not None and p.kind == "city"]
+    return any(distance_km((p.lat, p.lon), (q.lat, q.lon)) > ROUNDUP_KM for p in towns for q in towns)
+
+
+def _usable(claim: Claim) -> bool:
+    """A report of one event, dated and placed, with figures or a control claim."""
+    return bool(claim.when and _anchor(claim) and (claim.figures or claim.claim_type == "territorial_control")
+                and not _CUMULATIVE.search(claim.text) and not _PART.search(claim.text) and not _historical(claim)
+                and not _roundup(claim))
+
+
+def figure_spread(claims: list[Claim], similarity: Similarity, here: set[int] | None = None) -> tuple[float, str | None, float]:
+    """The strongest disagreement between two sources' figures of one kind about one event: the pair whose
+    figures are furthest apart (the ratio of the higher figure's lower bound to the lower figure's upper
+    bound, above 1 when both cannot be true), weighted by how alike its sentences are.
+    (spread, what is counted, score); score is log(spread) times the sentences' cosine."""
+    best: tuple[float, str | None, float] = (1.0, None, 0.0)
+    for counts in sorted({f.counts for c in claims for f in c.figures}):
+        tolls = [(c, _toll(c, counts, here)) for c in claims if _toll(c, counts, here)]
+        for a, (low_a, _) in tolls:
+            for b, (_, high_b) in tolls:
+                if not (_different_sources(a, b) and 0 < high_b < low_a and same_event(a, b, similarity)):
+                    continue
+                score = math.log(low_a / high_b) * similarity(a, b)
+                if score > best[2]:
+                    best = (low_a / high_b, counts, score)
+    return best
+
+
 def contested_groups(claims: list[Claim], window_days: int = WINDOW_DAYS) -> list[Group]:
-    """Contested groups, widest figure spread first (control disputes after figure disputes)."""
-    usable = [c for c in claims if c.when and _anchor(c) and not _CUMULATIVE.search(c.text) and not _historical(c)
-              and (c.figures or c.claim_type == "territorial_control")]
+    """Contested groups, strongest disagreement first (control disputes after figure disputes)."""
+    usable = [c for c in claims if _usable(c)]
+    similarity = Similarity(usable)
     groups = []
     clusters = _place_clusters([_anchor(c) for c in usable])
     for window in _components(usable, window_days):
         here = {g for g, root in clusters.items() if root == clusters[_anchor(window[0]).geonameid]}
-        for members in _incidents(window):
-            group = _judge(members, here)
+        for members in _incidents(window, similarity):
+            group = _judge(members, here, similarity)
             if group:
                 groups.append(group)
-    return sorted(groups, key=lambda g: -g.spread)
+    return sorted(groups, key=lambda g: (-g.score, -g.spread))
 
 
-def _incidents(claims: list[Claim]) -> list[list[Claim]]:
-    """Split claims of one place and window into incidents: connected by :func:`same_event`."""
-    seen: set[int] = set()
-    out = []
-    for i in range(len(claims)):
-        if i in seen:
-            continue
-        stack, members = [i], []
-        seen.add(i)
-        while stack:
-            k = stack.pop()
-            members.append(claims[k])
-            for j in range(len(claims)):
-                if j not in seen and same_event(claims[k], claims[j]):
-                    seen.add(j)
-                    stack.append(j)
-        if len({c.article_id for c in members}) > 1:
-            out.append(sorted(members, key=lambda c: (c.when, c.article_id, c.start)))
-    return out
+def _incidents(claims: list[Claim], similarity: Similarity) -> list[list[Claim]]:
+    """Split claims of one place and window into incidents. A claim joins the first incident it is
+    :func:`same_event` with on average and compatible with every member of (no chaining: A like B and B like
+    C does not make A and C one event); else it starts one."""
+    incidents: list[list[Claim]] = []
+    for claim in claims:
+        for members in incidents:
+            alike = sum(similarity(claim, m) for m in members) / len(members)
+            if alike >= SIMILAR and all(compatible(claim, m) for m in members):
+                members.append(claim)
+                break
+        else:
+            incidents.append([claim])
+    return [sorted(m, key=lambda c: (c.when, c.article_id, c.start)) for m in incidents
+            if len({c.article_id for c in m}) > 1]
 
 
-def _judge(members: list[Claim], here: set[int]) -> Group | None:
+def _judge(members: list[Claim], here: set[int], similarity: Similarity) -> Group | None:
     """A group when its claims disagree: figures that cannot all be true, or opposite control claims."""
     anchor = _anchor(members[0])
-    spread, counts = figure_spread(members, here)
+    spread, counts, score = figure_spread(members, similarity, here)
     if counts:
         reason = f"different figures for {counts}"
     elif members[0].claim_type == "territorial_control" and _control_dispute(members):
-        spread, reason = 0.0, "opposite control claims"
+        spread, score, reason = 0.0, 0.0, "opposite control claims"
     else:
         return None
     return Group(members[0].claim_type, anchor.canonical or anchor.name, anchor.lat, anchor.lon, members,
-                 round(spread, 3), reason)
+                 round(spread, 3), reason, round(score, 4))
