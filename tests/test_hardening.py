@@ -139,9 +139,10 @@ def test_score_many_refuses_a_bad_group_size(tagger):
 def test_label_order_that_does_not_match_the_training_config_is_refused(copy):
     # config.json records the schema; a train_config.yaml that also lists labels (an older or edited one)
     # must agree with it.
-    labels = json.loads((copy / "config.json").read_text())["labels"]
+    model_config = json.loads((copy / "config.json").read_text())
     stored = yaml.safe_load((copy / "train_config.yaml").read_text())
-    stored["labels"] = {head: [{"name": n, "description": n} for n in reversed(names)] for head, names in labels.items()}
+    stored["labels"] = {head: [{"name": n, "description": n} for n in reversed(model_config["labels"][head])]
+                        for head in model_config["head_order"]}
     (copy / "train_config.yaml").write_text(yaml.safe_dump(stored, sort_keys=False))
     with pytest.raises(CheckpointError, match="config.json lists the source labels .* but train_config.yaml has"):
         Tagger.load(copy)
