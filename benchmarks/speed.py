@@ -9,7 +9,7 @@ same load, and each mode's fastest pass counts (this shared 2-core machine's rat
 between passes). The table also gives the range of each mode's speed-up within a round.
 
 The naive baseline is what a user would write first: a `transformers` text-classification pipeline,
-called one sentence at a time, with the same fine-tuned weights (encoder and both heads, one forward pass
+called one sentence at a time, with the same fine-tuned weights (encoder and every head, one forward pass
 per sentence, no neighbouring sentences). Prints sentences per second, peak resident memory, and each
 mode's macro-F1 against the gold labels (model segmentation aligned to gold sentences).
 
@@ -25,10 +25,8 @@ import resource
 import subprocess
 import sys
 import tempfile
-import time
+import timeit
 from pathlib import Path
-
-ARTICLES_PER_CALL = 32  # factattr modes score the articles through Tagger.score_many in groups of this size
 
 # mode -> (backend, quantize) of the factattr Tagger; the first mode is the naive baseline.
 MODES = {"naive_pipeline": None,
@@ -36,13 +34,13 @@ MODES = {"naive_pipeline": None,
          "factattr_onnx_fp32": ("onnxruntime", "none"), "factattr_onnx_int8": ("onnxruntime", "dynamic_int8")}
 
 
-def _articles(checkpoint: str, data: list[str] | None) -> list[dict]:
-    from factattr.config import config_from_yaml_text
+def _articles(checkpoint: str, data: list[str] | None) -> list:
     from factattr.data.corpus import config_splits, read_corpus
+    from factattr.model.checkpoint import read_checkpoint_config
 
-    config = config_from_yaml_text((Path(checkpoint) / "train_config.yaml").read_text(), checkpoint)
+    config = read_checkpoint_config(checkpoint)
     if data:
-        return read_corpus(data, {h: config.label_names(h) for h in ("source", "claim_type")}, repairs=[])
+        return read_corpus(data, config.labels.label_lists(), repairs=[])
     return config_splits(config)["test"]
 
 
@@ -57,9 +55,10 @@ def _naive(checkpoint: str, threads: int):
     hf_logging.set_verbosity_error()
     torch.set_num_threads(threads)
     model, tokenizer, _ = load_checkpoint(checkpoint)
-    labels = [f"source={l}" for l in model.config.source_labels] + [f"claim_type={l}" for l in model.config.claim_labels]
+    heads = model.config.labels
+    labels = [f"{head}={label}" for head, names in heads.items() for label in names]
 
-    class BothHeads(PreTrainedModel):
+    class AllHeads(PreTrainedModel):
         config_class = type(model.encoder.config)
 
         def __init__(self, config):
@@ -71,23 +70,20 @@ def _naive(checkpoint: str, threads: int):
             target[:, 0] = -1  # the sentence's own tokens, as factattr pools them
             target[torch.arange(len(target)), attention_mask.sum(1) - 1] = -1
             out = self.tagger(input_ids, attention_mask, target, 1)
-            return SequenceClassifierOutput(logits=torch.cat([out.source_logits, out.claim_logits], dim=-1))
+            return SequenceClassifierOutput(logits=torch.cat(list(out.logits.values()), dim=-1))
 
     config = model.encoder.config.__class__(**model.encoder.config.to_dict())
     config.id2label = dict(enumerate(labels))
     config.label2id = {l: i for i, l in enumerate(labels)}
-    wrapped = BothHeads(config).eval()
+    wrapped = AllHeads(config).eval()
     classify = pipeline("text-classification", model=wrapped, tokenizer=tokenizer, device=-1)
-    source_labels, claim_labels = model.config.source_labels, model.config.claim_labels
 
     def score(text: str, spans):
         out = []
         for start, end in spans:
             scores = {d["label"]: d["score"] for d in classify(text[start:end], top_k=None, function_to_apply="none",
                                                                truncation=True)}
-            s = max(source_labels, key=lambda l: scores[f"source={l}"])
-            c = max(claim_labels, key=lambda l: scores[f"claim_type={l}"])
-            out.append((start, end, s, c))
+            out.append((start, end, {head: max(names, key=lambda l: scores[f"{head}={l}"]) for head, names in heads.items()}))
         return out
 
     return score
@@ -100,12 +96,10 @@ def serve_mode(mode: str, checkpoint: str, data: list[str] | None, threads: int)
     import torch
 
     from factattr.data.segment import segment
-    from factattr.eval.align import align
-    from factattr.eval.metrics import macro_f1
     from factattr.model.tagger import Tagger
 
     articles = _articles(checkpoint, data)
-    texts = [a["text"] for a in articles]
+    texts = [a.text for a in articles]
     if mode == "naive_pipeline":
         naive = _naive(checkpoint, threads)
 
@@ -116,8 +110,7 @@ def serve_mode(mode: str, checkpoint: str, data: list[str] | None, threads: int)
         tagger = Tagger.load(checkpoint, backend=backend, quantize=quantize, threads=threads)
 
         def run(batch: list[str]) -> list:
-            return [[(s.start, s.end, s.source, s.claim_type) for s in r.sentences]
-                    for r in tagger.score_many(batch, batch_size=ARTICLES_PER_CALL)]
+            return [[(s.start, s.end, s.labels) for s in r.sentences] for r in tagger.score_many(batch)]
     torch.set_num_threads(threads)
     with torch.inference_mode():
         predicted = run(texts[:1])  # warm-up
@@ -126,29 +119,32 @@ def serve_mode(mode: str, checkpoint: str, data: list[str] | None, threads: int)
         for command in sys.stdin:
             if command.strip() != "pass":
                 break
-            started = time.perf_counter()
-            predicted = run(texts)
-            passes.append(time.perf_counter() - started)
+            timer = timeit.Timer(lambda: predicted.__setitem__(slice(None), run(texts)))
+            passes.append(timer.timeit(number=1))
             print(json.dumps({"seconds": passes[-1]}), flush=True)
-    n_sentences = sum(len(p) for p in predicted)
-    gold = {h: [] for h in ("source", "claim_type")}
-    pred = {h: [] for h in ("source", "claim_type")}
+    seconds = min(passes)  # as timeit.repeat advises: the fastest pass is the least disturbed by other load
+    print(json.dumps({"mode": mode, "articles": len(texts), "sentences": sum(len(p) for p in predicted),
+                      "seconds": seconds, "passes": passes,
+                      "sentences_per_s": sum(len(p) for p in predicted) / seconds,
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "macro_f1": _macro_f1(articles, predicted)}), flush=True)
+
+
+def _macro_f1(articles: list, predicted: list) -> dict[str, float]:
+    """Each head's macro-F1 of the predicted sentences aligned to the gold ones."""
+    from factattr.eval.align import align
+    from factattr.eval.metrics import macro_f1
+
+    gold: dict[str, list] = {}
+    pred: dict[str, list] = {}
     for article, sentences in zip(articles, predicted):
-        alignment = align(article["text"], [(s["start"], s["end"]) for s in article["sentences"]],
-                          [(s, e) for s, e, _, _ in sentences])
+        alignment = align(article.text, article.spans, [(s, e) for s, e, _ in sentences])
         for g, k in enumerate(alignment.gold_to_pred):
             if k is not None:
-                for h, col in (("source", 2), ("claim_type", 3)):
-                    gold[h].append(article["sentences"][g][h])
-                    pred[h].append(sentences[k][col])
-    label_sets = {h: sorted(set(gold[h]) | set(pred[h])) for h in gold}
-    seconds = min(passes)  # as timeit does: the fastest pass is the least disturbed by other load
-    print(json.dumps({"mode": mode, "articles": len(texts), "sentences": n_sentences, "seconds": seconds,
-                      "passes": passes, "sentences_per_s": n_sentences / seconds,
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      "source_macro_f1": macro_f1(gold["source"], pred["source"], label_sets["source"]),
-                      "claim_type_macro_f1": macro_f1(gold["claim_type"], pred["claim_type"],
-                                                      label_sets["claim_type"])}), flush=True)
+                for head, label in article.sentences[g].labels.items():
+                    gold.setdefault(head, []).append(label)
+                    pred.setdefault(head, []).append(sentences[k][2][head])
+    return {h: macro_f1(gold[h], pred[h], sorted(set(gold[h]) | set(pred[h]))) for h in gold}
 
 
 def _mode_command(mode: str, args: argparse.Namespace) -> list[str]:
@@ -214,11 +210,7 @@ def _best_matmul_gflops(hidden: int, intermediate: int, tokens: int, threads: in
     rates = {}
     for engine, call in (("torch", lambda: xt @ wt), ("onnxruntime", lambda: session.run(None, {"x": x}))):
         call()
-        best = float("inf")
-        for _ in range(20):
-            started = time.perf_counter()
-            call()
-            best = min(best, time.perf_counter() - started)
+        best = min(timeit.repeat(call, number=1, repeat=20))
         rates[engine] = 2 * tokens * hidden * intermediate / best / 1e9
     engine = max(rates, key=rates.get)
     return rates[engine], engine
@@ -230,9 +222,10 @@ def fp32_ceiling(checkpoint: str, data: list[str] | None, threads: int) -> dict:
     from factattr.data.segment import segment
     from factattr.model.checkpoint import load_checkpoint
     from factattr.model.inference import encode_articles, length_batches
+    from factattr.model.tagger import ARTICLES_PER_GROUP
 
     model, tokenizer, config = load_checkpoint(checkpoint)
-    texts = [a["text"] for a in _articles(checkpoint, data)]
+    texts = [a.text for a in _articles(checkpoint, data)]
     spans = [segment(t) for t in texts]
     n_sentences = sum(len(s) for s in spans)
     # The naive pipeline: one sequence per sentence, with [CLS] and [SEP].
@@ -240,11 +233,11 @@ def fp32_ceiling(checkpoint: str, data: list[str] | None, threads: int) -> dict:
              tokenizer([t[a:b] for a, b in article], truncation=True)["input_ids"]]
     # factattr: the forward passes Tagger.score_many runs, each padded to its longest window.
     shapes = []
-    for first in range(0, len(texts), ARTICLES_PER_CALL):
-        windows = encode_articles(tokenizer, model, texts[first:first + ARTICLES_PER_CALL],
-                                  spans[first:first + ARTICLES_PER_CALL])
+    for first in range(0, len(texts), ARTICLES_PER_GROUP):
+        windows = encode_articles(tokenizer, model, texts[first:first + ARTICLES_PER_GROUP],
+                                  spans[first:first + ARTICLES_PER_GROUP])
         shapes += [(len(members), max(len(windows[i]) for i in members))
-                   for members in length_batches(windows, config.inference.batch_size)]
+                   for members in length_batches(windows, config.inference.windows_per_pass)]
     enc = model.encoder.config
     dims = (enc.num_hidden_layers, enc.hidden_size, enc.intermediate_size)
     peak, engine = _best_matmul_gflops(enc.hidden_size, enc.intermediate_size, 4096, threads)
@@ -288,25 +281,28 @@ def main() -> None:
         rows = [p.send("finish") for p in procs]
         for p in procs:
             p.proc.wait()
-    base, naive_passes = rows[0]["sentences_per_s"], rows[0]["passes"]
     print(f"{rows[0]['articles']} articles, {rows[0]['sentences']} sentences, {args.threads} threads, "
           f"{args.repeat} rounds\n")
+    _print_table(rows)
+    _print_ceiling(ceiling, {r["mode"]: r for r in rows}, args.threads)
+
+
+def _print_table(rows: list[dict]) -> None:
+    base, naive_passes, heads = rows[0]["sentences_per_s"], rows[0]["passes"], list(rows[0]["macro_f1"])
     print("| mode | sentences/s | speed-up | speed-up within a round (min-max) | peak memory (MB) | "
-          "source macro-F1 | claim_type macro-F1 |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+          + " | ".join(f"{h} macro-F1" for h in heads) + " |")
+    print("|---|---:|---:|---:|---:|" + "---:|" * len(heads))
     for r in rows:
         within = [n / t for n, t in zip(naive_passes, r["passes"])]
         print(f"| {r['mode']} | {r['sentences_per_s']:.1f} | {r['sentences_per_s'] / base:.2f}x | "
               f"{min(within):.2f}-{max(within):.2f}x | {r['peak_rss_mb']:.0f} | "
-              f"{r['source_macro_f1']:.3f} | {r['claim_type_macro_f1']:.3f} |")
+              + " | ".join(f"{r['macro_f1'][h]:.3f}" for h in heads) + " |")
     by_mode = {r["mode"]: r for r in rows}
     for backend in ("torch", "onnx"):
         fp32, int8 = by_mode[f"factattr_{backend}_fp32"], by_mode[f"factattr_{backend}_int8"]
-        print(f"\n{backend} int8 vs fp32 macro-F1: source "
-              f"{100 * (int8['source_macro_f1'] - fp32['source_macro_f1']):+.1f} points, claim_type "
-              f"{100 * (int8['claim_type_macro_f1'] - fp32['claim_type_macro_f1']):+.1f} points", end="")
+        print(f"\n{backend} int8 vs fp32 macro-F1: " + ", ".join(
+            f"{h} {100 * (int8['macro_f1'][h] - fp32['macro_f1'][h]):+.1f} points" for h in heads), end="")
     print("\n")
-    _print_ceiling(ceiling, by_mode, args.threads)
 
 
 def _print_ceiling(c: dict, by_mode: dict, threads: int) -> None:

@@ -1,4 +1,4 @@
-"""The ``factattr`` command: train, evaluate, score, ledger, stats and validate.
+"""The ``factattr`` command: train, evaluate, score, ledger, view, stats, validate and the data and checkpoint tools.
 
 Each sub-command parses its arguments and calls the library; errors factattr raises on purpose, and
 errors reading or writing files, are printed as one readable block and exit with status 1 (2 for usage
@@ -97,7 +97,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         elif args.format == "jsonl":
             print(json.dumps({"id": name, **meta, **result.to_dict()}, ensure_ascii=False))
         else:
-            print(_table(name, result))
+            print(_table(name, result, tagger.labels))
     return 0
 
 
@@ -129,13 +129,16 @@ def _positive(value: str) -> int:
     return number
 
 
-def _table(name: str, result) -> str:
-    lines = [f"== {name}", f"{'offsets':>11}  {'source':<18}{'p':>5}  {'claim_type':<20}{'p':>5}  sentence"]
+def _table(name: str, result, labels: dict[str, list[str]]) -> str:
+    """A readable table: offsets, then each head's label and its probability, then the sentence."""
+    widths = {head: max(len(head), *map(len, names)) + 2 for head, names in labels.items()}
+    lines = [f"== {name}", f"{'offsets':>11}  " + "".join(f"{head:<{w}}{'p':>5}  " for head, w in widths.items())
+             + "sentence"]
     for s in result.sentences:
         text = " ".join(s.text.split())
         text = text if len(text) <= 70 else text[:67] + "..."
-        lines.append(f"{s.start:>5}-{s.end:<5}  {s.source:<18}{s.source_score:>5.2f}  {s.claim_type:<20}"
-                     f"{s.claim_type_score:>5.2f}  {text}")
+        lines.append(f"{s.start:>5}-{s.end:<5}  " + "".join(f"{s.labels[head]:<{w}}{s.score(head):>5.2f}  "
+                                                            for head, w in widths.items()) + text)
     return "\n".join(lines)
 
 
@@ -144,7 +147,7 @@ def _labels_from(args: argparse.Namespace):
     if not config_path:
         return None, None
     config = _config(config_path, None, check_files=False)
-    return {h: config.label_names(h) for h in ("source", "claim_type")}, config
+    return config.labels.label_lists(), config
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -167,10 +170,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
     if not args.files:  # the config's own data: every source, left-out articles, splits by event and origin
         config = _config(args.config or DEFAULT_CONFIG, args.set)
-        labels = {h: config.label_names(h) for h in ("source", "claim_type")}
+        labels = config.labels.label_lists()
         data = load_data(config)
         print(data.describe())
-        groups = {f"{split}-{origin}": [a for a in articles if a["origin"] == origin]
+        groups = {f"{split}-{origin}": [a for a in articles if a.origin == origin]
                   for split, articles in data.splits.items() for origin in data.sources}
         print(f"(split seed {config.data.split_seed} by same-event cluster, dev {config.data.dev_fraction:.0%}, "
               f"test {config.data.test_fraction:.0%})\n")
@@ -183,7 +186,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     articles = read_corpus(args.files, labels)
     splits = split_articles(articles, data.split_seed, data.dev_fraction, data.test_fraction,
                             by_event={"days": data.event_days, "threshold": data.event_similarity})
-    print(f"{len(articles)} articles, {sum(len(a['sentences']) for a in articles)} sentences "
+    print(f"{len(articles)} articles, {sum(len(a.sentences) for a in articles)} sentences "
           f"(split seed {data.split_seed} by same-event cluster, dev {data.dev_fraction:.0%}, test {data.test_fraction:.0%})\n")
     print(stats_table(splits, labels))
     return 0
@@ -200,7 +203,7 @@ def cmd_overlap(args: argparse.Namespace) -> int:
     pairs = similar_pairs(articles, held, days=days, threshold=similarity)
     for i, j, cosine in sorted(pairs, key=lambda p: -p[2]):
         a, b = articles[i], held[j]
-        print(f"{a['id']}\t{a.get('date', '')}\t{b['id']}\t{b.get('date', '')}\t{cosine:.3f}")
+        print(f"{a.id}\t{a.date or ''}\t{b.id}\t{b.date or ''}\t{cosine:.3f}")
     print(f"{len(pairs)} pair(s) within {days} days with TF-IDF cosine >= {similarity} "
           f"({len(articles)} articles against {len(held)} held-out)", file=sys.stderr)
     return 1 if pairs else 0
@@ -215,6 +218,18 @@ def cmd_import_fakes(args: argparse.Namespace) -> int:
     n = texts_from_fakes_csv(args.csv, args.out, ids)
     print(f"{args.out}: {n} article(s)" + (f" of the {len(ids)} annotated" if ids is not None else ""))
     return 0 if ids is None or n == len(ids) else 1
+
+
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    import json as json_
+
+    from .model.checkpoint import load_checkpoint, save_checkpoint
+
+    model, tokenizer, config = load_checkpoint(args.checkpoint)
+    metrics_file = Path(args.checkpoint) / "metrics.json"
+    metrics = json_.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
+    print(save_checkpoint(args.out, model, tokenizer, config, metrics))
+    return 0
 
 
 def cmd_pseudo_label(args: argparse.Namespace) -> int:
@@ -263,15 +278,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_evaluate)
 
+    _add_score(sub, BACKENDS, QUANTIZE_MODES)
+    _add_collection_tools(sub, BACKENDS, QUANTIZE_MODES)
+    _add_data_tools(sub)
+    return parser
+
+
+def _add_score(sub, backends, quantize_modes) -> None:
     p = sub.add_parser("score", help="tag the sentences of articles (files or standard input)")
     p.add_argument("files", nargs="*", metavar="FILE", help="text files (or JSON Lines with --format jsonl); none: stdin")
     p.add_argument("--checkpoint", default="runs/default/best", help="checkpoint directory (default: %(default)s)")
     p.add_argument("--format", choices=["table", "json", "jsonl"], default="table",
                    help="table (default), json, or jsonl: one {'id', 'text'} article per input line, one result per output line")
-    p.add_argument("--backend", choices=BACKENDS, help="override the checkpoint config's inference.backend")
-    p.add_argument("--quantize", choices=QUANTIZE_MODES, help="override the checkpoint config's inference.quantize")
+    p.add_argument("--backend", choices=backends, help="override the checkpoint config's inference.backend")
+    p.add_argument("--quantize", choices=quantize_modes, help="override the checkpoint config's inference.quantize")
     p.set_defaults(func=cmd_score)
 
+
+def _add_collection_tools(sub, backends, quantize_modes) -> None:
     p = sub.add_parser("ledger", help="the claims ledger: who claimed what, where and when, across articles")
     p.add_argument("files", nargs="+", metavar="FILE",
                    help="scored JSON Lines (factattr score --format jsonl, with optional 'outlet' and 'date'), raw "
@@ -283,8 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--errors", metavar="FILE",
                    help="where bad rows go (default: <out>.errors.jsonl, or ledger-errors.jsonl without --out)")
     p.add_argument("--checkpoint", default="runs/default/best", help="checkpoint to score raw articles with")
-    p.add_argument("--backend", choices=BACKENDS, help="override the checkpoint config's inference.backend")
-    p.add_argument("--quantize", choices=QUANTIZE_MODES, help="override the checkpoint config's inference.quantize")
+    p.add_argument("--backend", choices=backends, help="override the checkpoint config's inference.backend")
+    p.add_argument("--quantize", choices=quantize_modes, help="override the checkpoint config's inference.quantize")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_ledger)
 
@@ -300,10 +324,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--low-confidence", type=_probability, default=0.6,
                    help="mark sentences whose less sure label has a probability below this (default: %(default)s)")
     p.add_argument("--page-size", type=_positive, default=25, help="articles per page of the page (default: %(default)s)")
-    p.add_argument("--backend", choices=BACKENDS, help="override the checkpoint config's inference.backend")
-    p.add_argument("--quantize", choices=QUANTIZE_MODES, help="override the checkpoint config's inference.quantize")
+    p.add_argument("--backend", choices=backends, help="override the checkpoint config's inference.backend")
+    p.add_argument("--quantize", choices=quantize_modes, help="override the checkpoint config's inference.quantize")
     p.set_defaults(func=cmd_view)
 
+
+def _add_data_tools(sub) -> None:
     p = sub.add_parser("stats", help="validate the data and print label counts per split (and per origin)")
     p.add_argument("files", nargs="*", metavar="FILE",
                    help="corpus JSONL files (default: every data source of the config, split by event and origin)")
@@ -329,9 +355,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exclude", nargs="+", metavar="FILE", help="annotation files whose articles are skipped")
     p.add_argument("--out", required=True, help="stand-off file to write, with soft labels")
     p.add_argument("--min-confidence", type=float, default=0.0,
-                   help="keep sentences whose two labels both have at least this probability (default: all)")
+                   help="keep sentences whose labels all have at least this probability (default: all)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_pseudo_label)
+
+    p = sub.add_parser("upgrade", help="re-save a checkpoint of an older factattr in the current layout")
+    p.add_argument("checkpoint", help="checkpoint directory written by an older factattr")
+    p.add_argument("--out", required=True, help="directory to write (written atomically)")
+    p.set_defaults(func=cmd_upgrade)
 
     p = sub.add_parser("import-fakes", help="build the texts file of stand-off annotations from the FA-KES CSV")
     p.add_argument("csv", help="the FA-KES release's CSV (unit_id, article_title, article_content, source, date, location)")
@@ -339,7 +370,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--annotations", nargs="+", metavar="FILE",
                    help="keep only the articles these stand-off files annotate (default: every row)")
     p.set_defaults(func=cmd_import_fakes)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

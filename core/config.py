@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
 
@@ -28,26 +29,50 @@ class Label(_Strict):
     description: str = Field(..., min_length=1, description="One line saying what the label means.")
 
 
-class LabelSchema(_Strict):
-    """One ordered list per head; a label's id is its position."""
+# Keys a corpus sentence already uses, so a head may not take their name (a sentence holds its labels
+# under the heads' names, and a result its probabilities under "<head>_probs").
+RESERVED_HEAD_NAMES = frozenset({"text", "start", "end", "cue", "speaker", "tags", "probs", "labels"})
+HEAD_NAME = r"^[a-z][a-z0-9_]*$"
 
-    source: list[Label] = Field(..., min_length=2)
-    claim_type: list[Label] = Field(..., min_length=2)
 
-    @field_validator("source", "claim_type")
+class LabelSchema(RootModel[dict[str, list[Label]]]):
+    """The label heads, in order, each an ordered list of labels; a label's id is its position.
+
+    In YAML, ``labels`` maps each head's name to its labels. Everything that labels, trains, scores,
+    measures or reports iterates over :attr:`heads`; nothing else knows how many heads there are or
+    what they are called.
+    """
+
+    @field_validator("root")
     @classmethod
-    def _unique(cls, labels: list[Label]) -> list[Label]:
-        names = [label.name for label in labels]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"label names must be unique; repeated: {dupes}")
-        return labels
+    def _valid(cls, heads: dict[str, list[Label]]) -> dict[str, list[Label]]:
+        if not heads:
+            raise ValueError("give at least one head, e.g. labels: {source: [...]}")
+        for head, labels in heads.items():
+            if not re.match(HEAD_NAME, head) or head in RESERVED_HEAD_NAMES or head.endswith("_probs"):
+                raise ValueError(f"head name {head!r} must match {HEAD_NAME}, must not end in '_probs' and must not "
+                                 f"be one of {sorted(RESERVED_HEAD_NAMES)}")
+            if len(labels) < 2:
+                raise ValueError(f"labels.{head}: a head needs at least 2 labels, got {len(labels)}")
+            names = [label.name for label in labels]
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"labels.{head}: label names must be unique; repeated: {dupes}")
+        return heads
+
+    @property
+    def heads(self) -> tuple[str, ...]:
+        return tuple(self.root)
 
     def names(self, head: str) -> list[str]:
-        return [label.name for label in getattr(self, head)]
+        return [label.name for label in self.root[head]]
 
+    def label_lists(self) -> dict[str, list[str]]:
+        """``{head: [label names in id order]}``: what models, data checks and metrics take."""
+        return {head: self.names(head) for head in self.root}
 
-HEADS = ("source", "claim_type")
+    def __getitem__(self, head: str) -> list[Label]:
+        return self.root[head]
 
 
 class RandomInit(_Strict):
@@ -144,21 +169,27 @@ class ModelOptions(_Strict):
 
 
 class TrainingConfig(_Strict):
-    seed: int = 42
+    seed: int = Field(42, description="Seed of initialisation, sampling, augmentation, batching and the TF-IDF "
+                      "baseline.")
     epochs: int = Field(6, ge=1)
-    batch_size: int = Field(8, ge=1, description="Windows per optimisation step.")
-    batch_sentences: int | None = Field(None, ge=1, description="If set, a step takes as many windows as it needs "
-                                        "to hold this many target sentences (instead of batch_size windows).")
+    windows_per_step: int = Field(8, ge=1, description="Windows per optimisation step (unless sentences_per_step "
+                                  "is set).")
+    sentences_per_step: int | None = Field(None, ge=1, description="If set, a step takes as many windows as it needs "
+                                           "to hold this many target sentences (instead of windows_per_step windows).")
     group_by_length: bool = Field(True, description="Batch windows of similar length together (batches then "
                                   "shuffled), so short windows are not padded to long ones.")
-    lr: float = Field(5e-5, gt=0)
-    head_lr: float = Field(1e-3, gt=0, description="Learning rate of the two classification heads.")
-    weight_decay: float = Field(0.01, ge=0)
-    warmup_ratio: float = Field(0.1, ge=0, lt=1)
-    grad_clip: float = Field(1.0, gt=0)
-    head_weights: dict[str, float] = Field(default_factory=lambda: {"source": 1.0, "claim_type": 1.0})
-    class_weighting: Literal["none", "balanced", "sqrt"] = "none"
-    label_smoothing: float = Field(0.0, ge=0, lt=1)
+    lr: float = Field(5e-5, gt=0, description="Learning rate of the encoder.")
+    head_lr: float = Field(1e-3, gt=0, description="Learning rate of the classification heads.")
+    weight_decay: float = Field(0.01, ge=0, description="AdamW weight decay of the encoder's weights (not biases "
+                                "and layer norms).")
+    warmup_ratio: float = Field(0.1, ge=0, lt=1, description="Share of the steps with a linear warm-up.")
+    grad_clip: float = Field(1.0, gt=0, description="Gradient norm clipping.")
+    head_weights: dict[str, float] = Field(default_factory=dict, description="Weight of each head's loss in the "
+                                           "sum (a head not listed: 1).")
+    class_weighting: Literal["none", "balanced", "sqrt"] = Field("none", description="Per-label loss weights: "
+                                                                 "scikit-learn's balanced weights, their square root, "
+                                                                 "or none.")
+    label_smoothing: float = Field(0.0, ge=0, lt=1, description="Cross-entropy label smoothing.")
     context_dropout: float = Field(0.0, ge=0, le=1, description="Each epoch, the share of training articles "
                                    "packed sentence by sentence, so the model also learns to read a sentence alone.")
     augment_scraped: float = Field(0.0, ge=0, le=1, description="Each epoch, the share of training articles "
@@ -167,26 +198,39 @@ class TrainingConfig(_Strict):
     threads: int = Field(2, ge=1, description="torch CPU threads.")
     limit: int | None = Field(None, ge=1, description="Use only this many training articles (smoke runs).")
     max_steps: int | None = Field(None, ge=1, description="Stop after this many optimisation steps.")
-    log_every: int = Field(10, ge=1)
+    log_every: int = Field(10, ge=1, description="Steps between lines of metrics.jsonl.")
 
-    @field_validator("head_weights")
-    @classmethod
-    def _heads(cls, value: dict[str, float]) -> dict[str, float]:
-        unknown = sorted(set(value) - set(HEADS))
-        if unknown:
-            raise ValueError(f"unknown head(s) {unknown}; heads are {list(HEADS)}")
-        return {head: float(value.get(head, 1.0)) for head in HEADS}
+
+class AttributionRules(_Strict):
+    """The rule baseline for a who-said-it head: a sentence with a reporting verb takes the label whose
+    name occurs first in it, a continuation (open quotation, pronoun speaker) keeps the previous label."""
+
+    kind: Literal["attribution"]
+    names: dict[str, list[str]] = Field(..., description="Label -> lower-case names that identify it in a sentence.")
+    narration: str = Field(..., description="Label of a sentence without a reporting verb (the reporter's own).")
+    unknown_speaker: str = Field(..., description="Label of a reporting verb with no known name.")
+
+
+class KeywordRules(_Strict):
+    """The rule baseline for a what-kind head: the first label whose pattern matches, in the given order."""
+
+    kind: Literal["keywords"]
+    patterns: dict[str, str] = Field(..., description="Label -> case-insensitive regular expression, tried in order.")
+    fallback: str = Field(..., description="Label of a sentence no pattern matches.")
+
+
+HeadRules = Annotated[AttributionRules | KeywordRules, Field(discriminator="kind")]
 
 
 class EvaluationConfig(_Strict):
-    batch_size: int = Field(16, ge=1)
-    bootstrap_samples: int = Field(1000, ge=0)
-    calibration_bins: int = Field(10, ge=2)
-    worst_errors: int = Field(50, ge=0)
-    gazetteer: dict[str, list[str]] = Field(
-        default_factory=dict,
-        description="Rule baseline: source label -> lower-case names that identify it in a sentence.",
-    )
+    windows_per_pass: int = Field(16, ge=1, description="Windows per forward pass when scoring the dev split during "
+                                  "training, fitting temperatures, and in factattr evaluate.")
+    bootstrap_samples: int = Field(1000, ge=0, description="Resamples of articles for 95% intervals (0: none).")
+    calibration_bins: int = Field(10, ge=2, description="Equal-width confidence bins of the reliability diagrams.")
+    worst_errors: int = Field(50, ge=0, description="How many of the model's most confident errors the report lists.")
+    rules: dict[str, HeadRules] = Field(default_factory=dict, description="Rule baseline per head (a head without "
+                                        "rules, or whose rules need a label the schema lacks, gets the majority label; "
+                                        "names and patterns of labels the schema lacks are left out).")
 
 
 # The scoring backends and quantisation modes (Tagger.load and the CLI accept the same values).
@@ -197,9 +241,8 @@ QUANTIZE_MODES: tuple[str, ...] = get_args(Quantize)
 
 
 class InferenceConfig(_Strict):
-    # 8 scored the test split as fast as 32 in torch and faster in ONNX Runtime (paired passes, 2 cores).
-    batch_size: int = Field(8, ge=1, description="Windows per forward pass.")
-    threads: int = Field(2, ge=1)
+    windows_per_pass: int = Field(8, ge=1, description="Windows per forward pass when scoring (README: speed).")
+    threads: int = Field(2, ge=1, description="CPU threads of a Tagger.")
     backend: Backend = Field("torch", description="onnxruntime runs the encoder exported to ONNX (cached "
                              "after the first load): the same scores, and with dynamic_int8 the fastest CPU path.")
     quantize: Quantize = Field("none", description="dynamic_int8 quantises the encoder's linear layers (in the "
@@ -216,8 +259,25 @@ class Config(_Strict):
     inference: InferenceConfig = Field(default_factory=InferenceConfig)
     output_dir: str = Field(..., description="Run directory: checkpoints, metrics log, reports.")
 
+    @model_validator(mode="after")
+    def _per_head_settings(self) -> "Config":
+        heads = self.labels.heads
+        for key, given in (("training.head_weights", self.training.head_weights),
+                           ("evaluation.rules", self.evaluation.rules)):
+            unknown = sorted(set(given) - set(heads))
+            if unknown:
+                raise ValueError(f"{key}: unknown head(s) {unknown}; the heads are {list(heads)}")
+        return self
+
+    @property
+    def heads(self) -> tuple[str, ...]:
+        return self.labels.heads
+
     def label_names(self, head: str) -> list[str]:
         return self.labels.names(head)
+
+    def head_weight(self, head: str) -> float:
+        return float(self.training.head_weights.get(head, 1.0))
 
 
 # Keys whose values are paths, resolved relative to the file that sets them ("*": every item of a list).
@@ -304,16 +364,45 @@ def _apply_override(raw: dict, dotted: list[str], value: Any) -> None:
     node[dotted[-1]] = value
 
 
+# Keys renamed so that each name has one meaning (old name -> new name).
+RENAMED = {("training", "batch_size"): "windows_per_step", ("training", "batch_sentences"): "sentences_per_step",
+           ("inference", "batch_size"): "windows_per_pass", ("evaluation", "batch_size"): "windows_per_pass"}
+
+
+def upgrade_raw(raw: dict) -> dict:
+    """A config saved by an older factattr (inside an older checkpoint) in today's keys: renamed keys take
+    their new names, and the source gazetteer becomes the first head's attribution rules."""
+    raw = copy.deepcopy(raw)
+    for (section, old), new in RENAMED.items():
+        if isinstance(raw.get(section), dict) and old in raw[section]:
+            raw[section].setdefault(new, raw[section].pop(old))
+    evaluation = raw.get("evaluation") if isinstance(raw.get("evaluation"), dict) else {}
+    gazetteer = evaluation.pop("gazetteer", None)
+    for head, labels in (raw.get("labels") or {}).items() if gazetteer else ():
+        names = {label.get("name") for label in labels or [] if isinstance(label, dict)}
+        if {"none", "other", *gazetteer} <= names:  # the head the gazetteer was written for
+            evaluation.setdefault("rules", {})[head] = {"kind": "attribution", "names": gazetteer,
+                                                        "narration": "none", "unknown_speaker": "other"}
+            break
+    return raw
+
+
 def _format_validation_error(path: Path, exc: ValidationError) -> str:
     lines = [f"{path}: invalid config"]
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        if err["type"] == "extra_forbidden":
+        renamed = RENAMED.get(tuple(str(p) for p in err["loc"]))
+        if err["type"] == "extra_forbidden" and renamed:
+            msg = f"renamed: use {err['loc'][0]}.{renamed}"
+        elif err["type"] == "extra_forbidden" and tuple(err["loc"]) == ("evaluation", "gazetteer"):
+            msg = "replaced by evaluation.rules.<head> (kind: attribution, names: the gazetteer; see configs/default.yaml)"
+        elif err["type"] == "extra_forbidden":
             msg = "unknown key (check its spelling and section)"
         elif err["type"] == "missing":
             msg = "required key is missing"
         else:
-            msg = f"{err['msg']} (got {err.get('input')!r})"
+            given = repr(err.get("input"))
+            msg = f"{err['msg']} (got {given if len(given) <= 200 else given[:200] + '...'})"
         lines.append(f"  {key}: {msg}")
     return "\n".join(lines)
 
@@ -366,10 +455,14 @@ def config_to_yaml(config: Config) -> str:
     return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
 
 
-def config_from_yaml_text(text: str, origin: str) -> Config:
-    """Rebuild a resolved config saved by :func:`config_to_yaml` (paths are already absolute)."""
+def config_from_yaml_text(text: str, origin: str, overlay: dict | None = None) -> Config:
+    """Rebuild a resolved config saved by :func:`config_to_yaml` (paths are already absolute); ``overlay``
+    supplies sections kept elsewhere (a checkpoint keeps the label schema in its model config)."""
     try:
-        return Config.model_validate(yaml.safe_load(text))
+        raw = yaml.safe_load(text)
+        if not isinstance(raw, dict):
+            raise yaml.YAMLError(f"the top level must be a mapping, got {type(raw).__name__}")
+        return Config.model_validate(_merge(upgrade_raw(raw), overlay or {}))
     except (ValidationError, yaml.YAMLError) as exc:
         detail = _format_validation_error(Path(origin), exc) if isinstance(exc, ValidationError) else str(exc)
         raise ConfigError(detail) from None

@@ -3,10 +3,12 @@
 One article per line (JSON Lines)::
 
     {"id": "...", "text": "...", "title": "...", "outlet": "...", "date": "...",
-     "sentences": [{"start": 0, "end": 52, "source": "none", "claim_type": "background",
+     "sentences": [{"start": 0, "end": 52, "<head>": "<label>", ...,
                     "cue": {"start": .., "end": ..}, "speaker": {"start": .., "end": ..}}]}
 
-``title``, ``outlet``, ``date``, ``form`` and per-sentence ``cue``, ``speaker`` and ``tags`` are optional.
+Each sentence holds one label per head of the config's label schema, under the head's name.
+``title``, ``outlet``, ``date``, ``form`` and per-sentence ``cue``, ``speaker``, ``tags`` and ``probs`` (soft
+labels) are optional. Valid lines become :class:`~factattr.data.types.Article` objects.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from typing import BinaryIO, Iterable, Iterator, Sequence
 from factattr.errors import CorpusError
 
 from .events import split_by_event, split_of_key
+from .types import SENTENCE_FIELDS, Article
 
 ARTICLE_KEYS = {"id", "text", "sentences", "title", "outlet", "date", "form"}
-SENTENCE_KEYS = {"start", "end", "source", "claim_type", "cue", "speaker", "tags", "probs"}
 SPLITS = ("train", "dev", "test")
 log = logging.getLogger("factattr.data")
 
@@ -54,11 +56,17 @@ def _span_problem(span: object, text_len: int, what: str) -> str | None:
     return None
 
 
+def _heads(sentence: dict, labels: dict[str, Sequence[str]] | None) -> list[str]:
+    """The schema's heads, or without a schema the sentence's keys that are not other fields."""
+    return list(labels) if labels is not None else [k for k in sentence if k not in SENTENCE_FIELDS]
+
+
 def _probs_problems(probs: object, sentence: dict, labels: dict[str, Sequence[str]] | None) -> list[str]:
     """Soft labels (self-training): one probability per schema label and head, summing to 1, whose
     largest entry is the sentence's hard label."""
-    if not isinstance(probs, dict) or set(probs) != {"source", "claim_type"}:
-        return ["'probs' must be {'source': [...], 'claim_type': [...]}"]
+    heads = _heads(sentence, labels)
+    if not isinstance(probs, dict) or set(probs) != set(heads):
+        return ["'probs' must be {" + ", ".join(f"'{head}': [...]" for head in heads) + "}"]
     problems = []
     for head, values in probs.items():
         if not (isinstance(values, list) and values and all(isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -81,8 +89,8 @@ def check_article(article: object, labels: dict[str, Sequence[str]] | None,
 
     Args:
         article: the parsed JSON value of one line.
-        labels: ``{"source": [...], "claim_type": [...]}`` from the label schema, or None to skip the
-            label check.
+        labels: ``{head: [label names]}`` from the label schema, or None to skip the label check (every
+            sentence key that is not another field is then taken for a head).
         repairs: when a list is given, a sentence that starts inside the previous one (as in scraped
             gold data where a quotation mark is counted twice) is clipped to start where the previous
             ends instead of being a problem, and a note is appended here.
@@ -101,16 +109,23 @@ def check_article(article: object, labels: dict[str, Sequence[str]] | None,
     sentences = article.get("sentences")
     if not isinstance(sentences, list):
         return problems + ["'sentences' must be a list"]
+    return problems + _sentence_problems(sentences, len(text), labels, repairs)
+
+
+def _sentence_problems(sentences: list, text_len: int, labels: dict[str, Sequence[str]] | None,
+                       repairs: list[str] | None) -> list[str]:
+    problems = []
     previous_end = 0
     for i, sentence in enumerate(sentences):
         where = f"sentence {i}"
         if not isinstance(sentence, dict):
             problems.append(f"{where}: must be an object")
             continue
-        extra = sorted(set(sentence) - SENTENCE_KEYS)
+        heads = _heads(sentence, labels)
+        extra = sorted(set(sentence) - set(SENTENCE_FIELDS) - set(heads))
         if extra:
-            problems.append(f"{where}: unknown key(s) {extra}; allowed: {sorted(SENTENCE_KEYS)}")
-        bad_span = _span_problem({"start": sentence.get("start"), "end": sentence.get("end")}, len(text), where)
+            problems.append(f"{where}: unknown key(s) {extra}; allowed: {sorted(set(SENTENCE_FIELDS) | set(heads))}")
+        bad_span = _span_problem({"start": sentence.get("start"), "end": sentence.get("end")}, text_len, where)
         if bad_span:
             problems.append(bad_span)
         else:
@@ -123,12 +138,12 @@ def check_article(article: object, labels: dict[str, Sequence[str]] | None,
             previous_end = sentence["end"]
             for extra_span in ("cue", "speaker"):
                 if extra_span in sentence:
-                    msg = _span_problem(sentence[extra_span], len(text), f"{where}: {extra_span}")
+                    msg = _span_problem(sentence[extra_span], text_len, f"{where}: {extra_span}")
                     if msg:
                         problems.append(msg)
         if "probs" in sentence:
             problems += [f"{where}: {msg}" for msg in _probs_problems(sentence["probs"], sentence, labels)]
-        for head in ("source", "claim_type"):
+        for head in heads:
             value = sentence.get(head)
             if not isinstance(value, str):
                 problems.append(f"{where}: {head!r} must be a label name, got {value!r}")
@@ -170,7 +185,7 @@ def iter_lines(path: str | Path, stream: BinaryIO | None = None) -> Iterator[tup
 
 
 def validate_file(path: str | Path, labels: dict[str, Sequence[str]] | None, seen_ids: dict[str, str] | None = None,
-                  repairs: list[Problem] | None = None) -> tuple[list[dict], list[Problem]]:
+                  repairs: list[Problem] | None = None) -> tuple[list[Article], list[Problem]]:
     """Read a corpus file and check every line; returns the valid articles and every problem found.
 
     With a ``repairs`` list, overlapping sentence boundaries are clipped (see :func:`check_article`) and
@@ -199,12 +214,12 @@ def validate_file(path: str | Path, labels: dict[str, Sequence[str]] | None, see
                 seen_ids[article_id] = f"{path}:{number}"
         problems.extend(Problem(str(path), number, article_id, msg) for msg in found)
         if not found:
-            articles.append(article)
+            articles.append(Article.from_dict(article))
     return articles, problems
 
 
 def read_corpus(paths: str | Path | Iterable[str | Path], labels: dict[str, Sequence[str]] | None,
-                repairs: list[Problem] | None = None) -> list[dict]:
+                repairs: list[Problem] | None = None) -> list[Article]:
     """Read and validate corpus files; raises :class:`CorpusError` listing every problem.
 
     Pass a ``repairs`` list to accept (and record) overlapping sentence boundaries, e.g. for third-party
@@ -233,40 +248,41 @@ def split_of(article_id: str, seed: int, dev_fraction: float, test_fraction: flo
     return split_of_key(article_id, seed, dev_fraction, test_fraction)
 
 
-def split_articles(articles: Sequence[dict], seed: int, dev_fraction: float, test_fraction: float,
-                   by_event: dict | None = None) -> dict[str, list[dict]]:
+def split_articles(articles: Sequence[Article], seed: int, dev_fraction: float, test_fraction: float,
+                   by_event: dict | None = None) -> dict[str, list[Article]]:
     """Split by article (never by sentence) into train/dev/test, deterministically from the seed.
 
     With ``by_event`` (``{"days": .., "threshold": ..}``), the split is drawn per same-event cluster
     (:func:`factattr.data.events.split_by_event`), so two reports of one event never straddle splits.
     """
     if by_event is None:
-        names = [split_of(a["id"], seed, dev_fraction, test_fraction) for a in articles]
+        names = [split_of(a.id, seed, dev_fraction, test_fraction) for a in articles]
     else:
         names = split_by_event(articles, seed, dev_fraction, test_fraction, **by_event)
-    out: dict[str, list[dict]] = {name: [] for name in SPLITS}
+    out: dict[str, list[Article]] = {name: [] for name in SPLITS}
     for article, name in zip(articles, names):
         out[name].append(article)
     return out
 
 
-def label_counts(articles: Iterable[dict]) -> dict[str, collections.Counter]:
-    counts = {"source": collections.Counter(), "claim_type": collections.Counter()}
+def label_counts(articles: Iterable[Article]) -> dict[str, collections.Counter]:
+    """``{head: Counter of labels}`` over every sentence of the articles."""
+    counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     for article in articles:
-        for sentence in article["sentences"]:
-            for head in counts:
-                counts[head][sentence[head]] += 1
+        for sentence in article.sentences:
+            for head, label in sentence.labels.items():
+                counts[head][label] += 1
     return counts
 
 
-def stats_table(splits: dict[str, list[dict]], labels: dict[str, Sequence[str]] | None = None) -> str:
+def stats_table(splits: dict[str, list[Article]], labels: dict[str, Sequence[str]] | None = None) -> str:
     """A Markdown table: articles, sentences and per-label counts for each split and in total."""
     columns = list(splits) + ["total"]
     groups = {**splits, "total": [a for arts in splits.values() for a in arts]}
     counts = {name: label_counts(arts) for name, arts in groups.items()}
     rows = [("articles", [len(groups[c]) for c in columns]),
-            ("sentences", [sum(len(a["sentences"]) for a in groups[c]) for c in columns])]
-    for head in ("source", "claim_type"):
+            ("sentences", [sum(len(a.sentences) for a in groups[c]) for c in columns])]
+    for head in (labels or counts["total"]):
         names = list(labels[head]) if labels else sorted(counts["total"][head])
         for name in names:
             rows.append((f"{head}: {name}", [counts[c][head][name] for c in columns]))
@@ -275,21 +291,20 @@ def stats_table(splits: dict[str, list[dict]], labels: dict[str, Sequence[str]] 
     return "\n".join(lines)
 
 
-def to_dataset(articles: Sequence[dict]):
-    """A Hugging Face ``datasets.Dataset`` with one row per article (id, text, title, sentences)."""
+def to_dataset(articles: Sequence[Article]):
+    """A Hugging Face ``datasets.Dataset`` with one row per article (id, text, title, origin, sentences with
+    their offsets and one label per head), for sharing the data or looking at it with ``datasets`` tools."""
     import datasets
 
-    rows = [{
-        "id": a["id"], "text": a["text"], "title": a.get("title") or "", "origin": a.get("origin") or "",
-        "sentences": [{"start": s["start"], "end": s["end"], "source": s["source"],
-                       "claim_type": s["claim_type"]} for s in a["sentences"]],
-    } for a in articles]
-    features = datasets.Features({
-        "id": datasets.Value("string"), "text": datasets.Value("string"), "title": datasets.Value("string"),
-        "origin": datasets.Value("string"),
-        "sentences": datasets.List({"start": datasets.Value("int32"), "end": datasets.Value("int32"),
-                                    "source": datasets.Value("string"), "claim_type": datasets.Value("string")}),
-    })
+    heads = list(articles[0].sentences[0].labels) if articles and articles[0].sentences else []
+    rows = [{"id": a.id, "text": a.text, "title": a.meta.get("title", ""), "origin": a.origin,
+             "sentences": [{"start": s.start, "end": s.end, **{h: s.labels[h] for h in heads}} for s in a.sentences]}
+            for a in articles]
+    sentence = {"start": datasets.Value("int32"), "end": datasets.Value("int32"),
+                **{head: datasets.Value("string") for head in heads}}
+    features = datasets.Features({"id": datasets.Value("string"), "text": datasets.Value("string"),
+                                  "title": datasets.Value("string"), "origin": datasets.Value("string"),
+                                  "sentences": datasets.List(sentence)})
     return datasets.Dataset.from_list(rows, features=features)
 
 
@@ -300,7 +315,7 @@ class LoadedData:
     Every article carries ``origin``: the name of the data source it came from (``written``, ``real``).
     """
 
-    splits: dict[str, list[dict]]
+    splits: dict[str, list[Article]]
     sources: dict[str, dict] = field(default_factory=dict)   # name -> {"articles", "sentences", "weight"}
     skipped: list[str] = field(default_factory=list)         # optional sources whose texts were absent
     excluded: list[dict] = field(default_factory=list)       # articles on a held-out article's event
@@ -335,13 +350,13 @@ def load_data(config) -> LoadedData:
     """
     from .standoff import read_standoff, read_texts
 
-    labels = {head: config.label_names(head) for head in ("source", "claim_type")}
+    labels = config.labels.label_lists()
     seen: dict[str, str] = {}
-    articles: list[dict] = []
+    articles: list[Article] = []
     problems: list[Problem] = []
     loaded = LoadedData(splits={})
     for source in config.data.sources:
-        found: list[dict] = []
+        found: list[Article] = []
         if source.corpus:
             for path in source.corpus:
                 ok, bad = validate_file(path, labels, seen)
@@ -359,9 +374,8 @@ def load_data(config) -> LoadedData:
                 ok, bad = read_standoff(path, texts, labels, seen)
                 found += ok
                 problems += bad
-        for article in found:
-            article["origin"] = source.name
-        loaded.sources[source.name] = {"articles": len(found), "sentences": sum(len(a["sentences"]) for a in found),
+        found = [article.with_origin(source.name) for article in found]
+        loaded.sources[source.name] = {"articles": len(found), "sentences": sum(len(a.sentences) for a in found),
                                        "weight": source.weight}
         articles += found
     raise_problems(problems)
@@ -371,9 +385,8 @@ def load_data(config) -> LoadedData:
     train_only = {source.name for source in data.sources if source.train_only}
     by_event = {"days": data.event_days, "threshold": data.event_similarity}
     held = _read_held_out(data.held_out)
-    evaluated = _without_held_out_events([a for a in articles if a["origin"] not in train_only], held,
-                                         loaded.excluded)
-    extra = _without_held_out_events([a for a in articles if a["origin"] in train_only], held, loaded.excluded)
+    evaluated = _without_held_out_events([a for a in articles if a.origin not in train_only], held, loaded.excluded)
+    extra = _without_held_out_events([a for a in articles if a.origin in train_only], held, loaded.excluded)
     loaded.splits = split_articles(evaluated, data.split_seed, data.dev_fraction, data.test_fraction,
                                    by_event=by_event)
     loaded.splits["train"] += _outside_evaluated_events(extra, loaded.splits["dev"] + loaded.splits["test"],
@@ -381,8 +394,8 @@ def load_data(config) -> LoadedData:
     return loaded
 
 
-def _outside_evaluated_events(articles: list[dict], evaluated: list[dict], by_event: dict,
-                              excluded: list[dict]) -> list[dict]:
+def _outside_evaluated_events(articles: list[Article], evaluated: list[Article], by_event: dict,
+                              excluded: list[dict]) -> list[Article]:
     """Training-only articles that do not report the event of a dev or test article."""
     from .events import similar_pairs
 
@@ -390,13 +403,13 @@ def _outside_evaluated_events(articles: list[dict], evaluated: list[dict], by_ev
         return articles
     drop: dict[int, str] = {}
     for i, j, _ in similar_pairs(articles, evaluated, **by_event):
-        drop.setdefault(i, evaluated[j]["id"])
+        drop.setdefault(i, evaluated[j].id)
     for i, other in sorted(drop.items()):
-        excluded.append({"id": articles[i]["id"], "origin": articles[i]["origin"], "evaluated": other})
+        excluded.append({"id": articles[i].id, "origin": articles[i].origin, "evaluated": other})
     return [a for i, a in enumerate(articles) if i not in drop]
 
 
-def _read_held_out(paths: Sequence[str]) -> list[dict]:
+def _read_held_out(paths: Sequence[str]) -> list[Article]:
     """The held-out articles of the files present (an absent file is warned about, not an error)."""
     present = [p for p in paths if Path(p).is_file()]
     for path in sorted(set(paths) - set(present)):
@@ -404,7 +417,7 @@ def _read_held_out(paths: Sequence[str]) -> list[dict]:
     return read_corpus(present, None, repairs=[]) if present else []
 
 
-def _without_held_out_events(articles: list[dict], held: list[dict], excluded: list[dict]) -> list[dict]:
+def _without_held_out_events(articles: list[Article], held: list[Article], excluded: list[dict]) -> list[Article]:
     """Drop articles that report the event of a held-out article (a wider date window and a lower text
     similarity than the split's clusters: leaking a held-out event costs more than losing an article)."""
     from .events import HELD_OUT_DAYS, HELD_OUT_SIMILARITY, similar_pairs
@@ -415,16 +428,16 @@ def _without_held_out_events(articles: list[dict], held: list[dict], excluded: l
     drop: dict[int, tuple[str, float]] = {}
     for i, j, cosine in pairs:
         if i not in drop or cosine > drop[i][1]:
-            drop[i] = (held[j]["id"], cosine)
+            drop[i] = (held[j].id, cosine)
     for i, (held_id, cosine) in sorted(drop.items()):
-        excluded.append({"id": articles[i]["id"], "origin": articles[i]["origin"], "held_out": held_id,
+        excluded.append({"id": articles[i].id, "origin": articles[i].origin, "held_out": held_id,
                          "cosine": round(cosine, 3)})
-        log.info("left out %s: it may report the event of held-out article %s (cosine %.2f)", articles[i]["id"],
+        log.info("left out %s: it may report the event of held-out article %s (cosine %.2f)", articles[i].id,
                  held_id, cosine)
     return [a for i, a in enumerate(articles) if i not in drop]
 
 
-def config_splits(config) -> dict[str, list[dict]]:
+def config_splits(config) -> dict[str, list[Article]]:
     """The config's train/dev/test articles (see :func:`load_data`)."""
     return load_data(config).splits
 

@@ -26,9 +26,9 @@ HELD_OUT_DAYS = 7
 HELD_OUT_SIMILARITY = 0.2
 
 
-def article_date(article: dict) -> dt.date | None:
+def article_date(article) -> dt.date | None:
     """The article's date (ISO ``2016-10-17``, FA-KES ``10/17/2016``, ...), or None when absent or unreadable."""
-    value = article.get("date")
+    value = article.date
     if not isinstance(value, str) or not value.strip():
         return None
     try:
@@ -53,7 +53,7 @@ def _close_in_time(a: Sequence[dt.date | None], b: Sequence[dt.date | None], day
     return close | np.isnan(oa) | np.isnan(ob)
 
 
-def similar_pairs(left: Sequence[dict], right: Sequence[dict] | None = None, days: int = DAYS,
+def similar_pairs(left: Sequence, right: Sequence | None = None, days: int = DAYS,
                   threshold: float = THRESHOLD) -> list[tuple[int, int, float]]:
     """``(i, j, cosine)`` for every pair reporting the same event, by the rule above.
 
@@ -64,7 +64,7 @@ def similar_pairs(left: Sequence[dict], right: Sequence[dict] | None = None, day
     everything = list(left) + (list(right) if right_given else [])
     if not everything:
         return []
-    matrix = _vectors([a["text"] for a in everything])
+    matrix = _vectors([a.text for a in everything])
     dates = [article_date(a) for a in everything]
     n = len(left)
     a_rows, b_rows = (matrix[:n], matrix[n:]) if right_given else (matrix, matrix)
@@ -76,7 +76,7 @@ def similar_pairs(left: Sequence[dict], right: Sequence[dict] | None = None, day
     return [(int(i), int(j), float(cosine[i, j])) for i, j in zip(*np.nonzero(linked))]
 
 
-def event_clusters(articles: Sequence[dict], days: int = DAYS, threshold: float = THRESHOLD) -> list[int]:
+def event_clusters(articles: Sequence, days: int = DAYS, threshold: float = THRESHOLD) -> list[int]:
     """A cluster number for each article: articles linked by :func:`similar_pairs`, directly or in a chain,
     share one."""
     n = len(articles)
@@ -101,12 +101,12 @@ def split_of_key(key: str, seed: int, dev_fraction: float, test_fraction: float)
     return "train"
 
 
-def split_by_event(articles: Sequence[dict], seed: int, dev_fraction: float, test_fraction: float,
+def split_by_event(articles: Sequence, seed: int, dev_fraction: float, test_fraction: float,
                    days: int = DAYS, threshold: float = THRESHOLD) -> list[str]:
     """The split of each article, drawn per same-event cluster (keyed by the cluster's smallest article id),
     so no event has articles on two sides."""
     clusters = event_clusters(articles, days, threshold)
     key: dict[int, str] = {}
     for article, cluster in zip(articles, clusters):
-        key[cluster] = min(key.get(cluster, article["id"]), article["id"])
+        key[cluster] = min(key.get(cluster, article.id), article.id)
     return [split_of_key(key[c], seed, dev_fraction, test_fraction) for c in clusters]

@@ -1,7 +1,7 @@
 """Sentence segmentation with exact character offsets.
 
-Wraps syntok (a maintained rule-based segmenter that needs no downloaded model; on the seed article it
-finds all 27 gold boundaries, pysbd 25 and blingfire 23) and adds what news text needs on top:
+Wraps syntok (a maintained rule-based segmenter that needs no downloaded model, and on the seed article
+the closest to the gold boundaries of the segmenters tried: README) and adds what news text needs on top:
 line breaks as boundaries for headlines and datelines without a final full stop, but not the line
 breaks of hard-wrapped text (a line that continues in lower case).
 """

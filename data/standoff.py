@@ -1,7 +1,7 @@
 """Stand-off annotations: labels kept apart from third-party texts, joined with them when data is loaded.
 
 The repository stores what the project wrote, never the articles: one JSON object a line,
-``{"id", "sha256", "sentences": [{"start", "end", "source", "claim_type", "tags"?}]}``, where ``sha256`` is
+``{"id", "sha256", "sentences": [{"start", "end", "<head>": label, ..., "tags"?}]}``, where ``sha256`` is
 the hash of the article's UTF-8 text. The texts live in a JSON Lines file of ``{"id", "text", ...}``
 (``../shared/realtrain/articles.jsonl`` here; :func:`texts_from_fakes_csv` builds it from the official
 FA-KES CSV elsewhere). :func:`join` puts the two together and refuses an article whose text is missing or
@@ -171,6 +171,7 @@ def read_standoff(annotations: str | Path, texts: str | Path | dict[str, dict], 
     """Joined and validated articles of one stand-off file, and the problems found (as ``Problem``s
     naming the annotations file, its line and the article)."""
     from .corpus import Problem, check_article
+    from .types import Article
 
     articles, problems = [], []
     for number, article in join(annotations, texts):
@@ -181,5 +182,5 @@ def read_standoff(annotations: str | Path, texts: str | Path | dict[str, dict], 
             seen_ids[article["id"]] = f"{annotations}:{number}"
         problems.extend(Problem(str(annotations), number, article["id"], msg) for msg in found)
         if not found:
-            articles.append(article)
+            articles.append(Article.from_dict(article))
     return articles, problems

@@ -1,8 +1,9 @@
 """``factattr evaluate``: score a corpus with a checkpoint and the baselines, and write a report.
 
-The model segments each article's raw text itself (as it does for users) unless told to use the gold
-sentences; its sentences are aligned to the gold ones by character overlap, and the alignment counts go
-into the report. Baselines label the very same sentences.
+Three steps: :func:`collect_predictions` (the model segments each article's raw text itself, as it does
+for users, unless told to use the gold sentences; its sentences are aligned to the gold ones by character
+overlap; every system labels the very same sentences), :func:`score_systems` (metrics, intervals,
+calibration, comparisons) and :func:`write_reports` (``report.json``, ``report.md``, pictures).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from tqdm.auto import tqdm
 from factattr.config import Config
 from factattr.data.corpus import config_splits, read_corpus
 from factattr.data.segment import segment
+from factattr.data.types import Article
 from factattr.errors import ConfigError
-from factattr.model.checkpoint import check_schema
+from factattr.model.checkpoint import check_schema, read_checkpoint_config
 from factattr.model.tagger import Tagger
 
 from .align import align
@@ -32,7 +34,6 @@ from .report_html import write_report_html
 from .report_md import render_markdown
 
 log = logging.getLogger("factattr.eval")
-HEADS = ("source", "claim_type")
 
 
 @dataclass
@@ -46,41 +47,54 @@ class EvalReport:
     def summary(self) -> str:
         """A compact table: macro-F1 (with the model's 95% interval) and accuracy per system and head."""
         r = self.results
+        heads = r["heads"]
         lines = [f"evaluation on {self.data_name}: {r['n_articles']} articles, {r['n_gold_sentences']} gold sentences "
                  f"({r['alignment']['exact']} exact, {r['alignment']['partial']} partial, "
                  f"{r['alignment']['unaligned_gold']} unaligned)",
-                 f"{'system':<14}{'source F1':>11}{'acc':>7}{'claim F1':>11}{'acc':>7}"]
+                 f"{'system':<14}" + "".join(f"{head + ' F1':>16}{'acc':>7}" for head in heads)]
         for name, system in r["systems"].items():
-            s, c = system["source"], system["claim_type"]
-            lines.append(f"{name:<14}{s['macro_f1']:>11.3f}{s['accuracy']:>7.3f}{c['macro_f1']:>11.3f}{c['accuracy']:>7.3f}")
+            lines.append(f"{name:<14}" + _cells(system, heads))
         for part, entry in r.get("by_origin", {}).items():
             lines.append(f"{part}: {entry['n_articles']} articles, {entry['n_sentences']} sentences")
             for name, system in entry["systems"].items():
-                s, c = system["source"], system["claim_type"]
-                lines.append(f"  {name:<12}{s['macro_f1']:>11.3f}{s['accuracy']:>7.3f}{c['macro_f1']:>11.3f}"
-                             f"{c['accuracy']:>7.3f}")
-            for other, heads in entry.get("comparisons", {}).items():
+                lines.append(f"  {name:<12}" + _cells(system, heads))
+            for other, by_head in entry.get("comparisons", {}).items():
                 lines.append(f"  model minus {other}: " + "; ".join(
-                    f"{h} {c['difference']:+.3f} [{c['ci95'][0]:+.3f}, {c['ci95'][1]:+.3f}]" for h, c in heads.items()))
+                    f"{h} {c['difference']:+.3f} [{c['ci95'][0]:+.3f}, {c['ci95'][1]:+.3f}]" for h, c in by_head.items()))
         model = r["systems"]["model"]
-        lines.append("model macro-F1 95% CI: source [{:.3f}, {:.3f}], claim_type [{:.3f}, {:.3f}]; ECE source {:.3f}, "
-                     "claim_type {:.3f}".format(*model["source"]["macro_f1_ci95"], *model["claim_type"]["macro_f1_ci95"],
-                                                model["source"]["calibration"]["ece"], model["claim_type"]["calibration"]["ece"]))
-        for other, heads in r.get("comparisons", {}).items():
+        lines.append("model macro-F1 95% CI: " + ", ".join(
+            "{} [{:.3f}, {:.3f}]".format(h, *model[h]["macro_f1_ci95"]) for h in heads)
+            + "; ECE " + ", ".join(f"{h} {model[h]['calibration']['ece']:.3f}" for h in heads))
+        for other, by_head in r.get("comparisons", {}).items():
             lines.append(f"model minus {other}: " + "; ".join(
                 f"{h} {c['difference']:+.3f} [{c['ci95'][0]:+.3f}, {c['ci95'][1]:+.3f}], sentences right only by the model "
-                f"{c['only_a_right']}, only by {other} {c['only_b_right']}" for h, c in heads.items()))
+                f"{c['only_a_right']}, only by {other} {c['only_b_right']}" for h, c in by_head.items()))
         return "\n".join(lines)
 
 
-def _sentences(articles: list[dict]) -> list[dict]:
-    return [{"text": a["text"][s["start"]:s["end"]], **{h: s[h] for h in HEADS}} for a in articles for s in a["sentences"]]
+def _cells(system: dict, heads: Sequence[str]) -> str:
+    return "".join(f"{system[h]['macro_f1']:>16.3f}{system[h]['accuracy']:>7.3f}" for h in heads)
 
 
 def compare_name(checkpoint: str | Path) -> str:
     """A short system name for a compared checkpoint: ``runs/no_context/best`` -> ``no_context/best``."""
     path = Path(checkpoint).resolve()
     return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+
+
+@dataclass
+class Predictions:
+    """Step 1's result: the aligned gold sentences (``rows``) and what every system predicted for them
+    (``systems[system][head] = (labels, probabilities)``)."""
+
+    name: str
+    articles: list[Article]
+    pred_spans: list[list[tuple[int, int]]]
+    rows: list[dict]
+    alignment: dict
+    systems: dict[str, dict[str, tuple[list[str], np.ndarray]]]
+    model_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
 
 
 def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data: Sequence[str] | None = None,
@@ -100,21 +114,42 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
     """
     if segmentation not in ("model", "gold"):
         raise ConfigError(f"segmentation must be 'model' or 'gold', got {segmentation!r}")
-    tagger = Tagger.load(checkpoint)
-    config = config or tagger.config
-    check_schema(tagger.model.config, config, checkpoint)
-    others = {}
-    for other in compare:
-        name = compare_name(other)
-        if name in others or name == "model":
-            raise ConfigError(f"compared checkpoint {other}: another system is already called {name!r}")
-        others[name] = Tagger.load(other)
-        check_schema(others[name].model.config, config, other)
-    labels = {head: config.label_names(head) for head in HEADS}
+    config = config or read_checkpoint_config(checkpoint)
+    taggers = load_taggers(checkpoint, config, compare)
+    name, articles, splits, notes = evaluation_articles(config, data)
+    predictions = collect_predictions(taggers, articles, name, segmentation, progress)
+    predictions.notes += notes
+    if baselines:
+        add_baselines(predictions, config, splits)
+    results = score_systems(predictions, config, compared=[n for n in taggers if n != "model"])
+    results.update(checkpoint=str(checkpoint), segmentation=segmentation,
+                   backend=f"{taggers['model'].backend}, quantize {taggers['model'].quantize}")
+    # Beside the checkpoint as it is now: its training-time output_dir may be another run's folder (a moved
+    # or shared checkpoint) or not exist on this machine.
+    out_dir = Path(out) if out else Path(checkpoint).resolve().parent / f"report-{name}"
+    write_reports(results, out_dir, config.labels.label_lists())
+    return EvalReport(name, out_dir, results)
+
+
+def load_taggers(checkpoint: str | Path, config: Config, compare: Sequence[str | Path]) -> dict[str, Tagger]:
+    """The model (as ``"model"``) and every compared checkpoint, each checked against the config's schema
+    and run with ``evaluation.windows_per_pass``."""
+    taggers = {}
+    for name, path in [("model", checkpoint)] + [(compare_name(other), other) for other in compare]:
+        if name in taggers:
+            raise ConfigError(f"compared checkpoint {path}: another system is already called {name!r}")
+        taggers[name] = Tagger.load(path, windows_per_pass=config.evaluation.windows_per_pass)
+        check_schema(taggers[name].model.config, config, path)
+    return taggers
+
+
+def evaluation_articles(config: Config, data: Sequence[str] | None) -> tuple[str, list[Article], dict | None, list[str]]:
+    """The data's name, its articles, the config's splits when they were read (for the baselines' training
+    articles) and notes on repaired gold boundaries."""
     repairs: list = []
     splits = None  # the corpus is read (and validated) once, for the test split and the baselines
     if data:
-        name, articles = "+".join(Path(d).stem for d in data), read_corpus(data, labels, repairs)
+        name, articles = "+".join(Path(d).stem for d in data), read_corpus(data, config.labels.label_lists(), repairs)
     else:
         splits = config_splits(config)
         name, articles = "test", splits["test"]
@@ -122,119 +157,132 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
         log.warning("repaired: %s", repair)
     if not articles:
         raise ConfigError(f"no articles to evaluate in {name}")
-    # Beside the checkpoint as it is now: its training-time output_dir may be another run's folder (a moved
-    # or shared checkpoint) or not exist on this machine.
-    out_dir = Path(out) if out else Path(checkpoint).resolve().parent / f"report-{name}"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    return name, articles, splits, [f"repaired gold boundary: {r}" for r in repairs]
 
-    # The model labels its own sentences (or the gold ones).
-    texts = [a["text"] for a in articles]
-    gold_spans = [[(s["start"], s["end"]) for s in a["sentences"]] for a in articles]
-    pred_spans = gold_spans if segmentation == "gold" else [segment(t) for t in texts]
-    started = time.time()
-    model_results = _score(tagger, texts, pred_spans, "scoring", progress)
-    seconds = time.time() - started
-    other_results = {name: _score(t, texts, pred_spans, f"scoring {name}", progress) for name, t in others.items()}
 
-    # Align predicted sentences to gold ones; every gold sentence is either aligned or counted as unaligned.
+def collect_predictions(taggers: dict[str, Tagger], articles: list[Article], name: str, segmentation: str,
+                        progress: bool) -> Predictions:
+    """Step 1: every tagger labels the same sentences (the model's own segmentation, or the gold one), and
+    each gold sentence is aligned to the predicted sentence that covers most of it."""
+    texts = [a.text for a in articles]
+    pred_spans = [a.spans for a in articles] if segmentation == "gold" else [segment(t) for t in texts]
+    scored, seconds = {}, {}
+    for system, tagger in taggers.items():
+        started = time.time()
+        scored[system] = _score(tagger, texts, pred_spans, "scoring" if system == "model" else f"scoring {system}",
+                                progress)
+        seconds[system] = time.time() - started
+    rows, totals = align_gold(articles, pred_spans)
+    position = {a.id: i for i, a in enumerate(articles)}
+    systems = {}
+    for system, results in scored.items():
+        systems[system] = {}
+        for head, labels in taggers["model"].labels.items():
+            probs = np.array([[results[position[r["article"]]].sentences[r["pred_index"]].probs[head][label]
+                               for label in labels] for r in rows]).reshape(len(rows), len(labels))
+            systems[system][head] = ([labels[int(i)] for i in probs.argmax(-1)], probs)
+    return Predictions(name, articles, pred_spans, rows, totals, systems, round(seconds["model"], 2))
+
+
+def align_gold(articles: list[Article], pred_spans: list[list[tuple[int, int]]]) -> tuple[list[dict], dict]:
+    """One row per gold sentence aligned to a predicted one, and the alignment counts: every gold sentence
+    is either aligned or counted as unaligned."""
     rows, totals = [], {"exact": 0, "partial": 0, "unaligned_gold": 0, "unaligned_pred": 0}
-    for a, article in enumerate(articles):
-        alignment = align(article["text"], gold_spans[a], pred_spans[a])
+    for article, spans in zip(articles, pred_spans):
+        alignment = align(article.text, article.spans, spans)
         for key in totals:
             totals[key] += getattr(alignment, key)
         for g, k in enumerate(alignment.gold_to_pred):
-            if k is None:
-                continue
-            sent = article["sentences"][g]
-            prev = article["sentences"][g - 1] if g else None
-            after = article["sentences"][g + 1] if g + 1 < len(article["sentences"]) else None
-            rows.append({"article": article["id"], "index": g, "pred_index": k,
-                         "text": article["text"][sent["start"]:sent["end"]],
-                         "previous": article["text"][prev["start"]:prev["end"]] if prev else "",
-                         "next": article["text"][after["start"]:after["end"]] if after else "",
-                         "gold": {h: sent[h] for h in HEADS}})
+            if k is not None:
+                sentence = article.sentences[g]
+                after = article.sentences[g + 1].text if g + 1 < len(article.sentences) else ""
+                rows.append({"article": article.id, "index": g, "pred_index": k, "text": sentence.text,
+                             "previous": article.sentences[g - 1].text if g else "", "next": after,
+                             "gold": dict(sentence.labels)})
+    return rows, totals
 
-    # Predictions of every system for the aligned gold sentences.
-    position = {a["id"]: i for i, a in enumerate(articles)}
-    systems: dict[str, dict] = {}
-    for system, scored in {"model": model_results, **other_results}.items():
-        systems[system] = {}
-        for head in HEADS:
-            probs = np.array([[getattr(scored[position[r["article"]]].sentences[r["pred_index"]], f"{head}_probs")[label]
-                               for label in labels[head]] for r in rows]).reshape(len(rows), len(labels[head]))
-            systems[system][head] = ([labels[head][int(i)] for i in probs.argmax(-1)], probs)
-    baseline_note = None
-    if baselines:
-        try:
-            train_sentences = _sentences((splits or config_splits(config))["train"])
-        except Exception as exc:  # the corpus may not travel with a checkpoint
-            baseline_note = f"baselines skipped: training corpus unavailable ({exc})"
-            log.warning(baseline_note)
-        else:
-            pred_texts = [[t[s:e] for s, e in spans] for t, spans in zip(texts, pred_spans)]
-            offsets = np.cumsum([0] + [len(p) for p in pred_texts])
-            flat_index = [offsets[position[r["article"]]] + r["pred_index"] for r in rows]
-            for baseline in (MajorityBaseline(labels), RuleBaseline(labels, config.evaluation.gazetteer),
-                             TfidfBaseline(labels, seed=config.training.seed)):
-                predicted = baseline.fit(train_sentences).predict(pred_texts)
-                systems[baseline.name] = {head: ([predicted[head][0][i] for i in flat_index], predicted[head][1][flat_index])
-                                          for head in HEADS}
 
-    groups = [r["article"] for r in rows]
+def add_baselines(predictions: Predictions, config: Config, splits: dict | None) -> None:
+    """The baselines, trained on the config's training split, label the model's sentences."""
+    try:
+        train_sentences = [s for a in (splits or config_splits(config))["train"] for s in a.sentences]
+    except Exception as exc:  # the corpus may not travel with a checkpoint
+        note = f"baselines skipped: training corpus unavailable ({exc})"
+        log.warning(note)
+        predictions.notes.insert(0, note)
+        return
+    labels = config.labels.label_lists()
+    pred_texts = [[a.text[s:e] for s, e in spans] for a, spans in zip(predictions.articles, predictions.pred_spans)]
+    offsets = np.cumsum([0] + [len(p) for p in pred_texts])
+    position = {a.id: i for i, a in enumerate(predictions.articles)}
+    flat_index = [offsets[position[r["article"]]] + r["pred_index"] for r in predictions.rows]
+    for baseline in (MajorityBaseline(labels), RuleBaseline(labels, config.evaluation.rules),
+                     TfidfBaseline(labels, seed=config.training.seed)):
+        predicted = baseline.fit(train_sentences).predict(pred_texts)
+        predictions.systems[baseline.name] = {head: ([labels_[i] for i in flat_index], probs[flat_index])
+                                              for head, (labels_, probs) in predicted.items()}
+
+
+def score_systems(p: Predictions, config: Config, compared: Sequence[str] = ()) -> dict:
+    """Step 2: every number of the report (``report.json`` without its pictures)."""
+    labels, samples = config.labels.label_lists(), config.evaluation.bootstrap_samples
+    groups = [r["article"] for r in p.rows]
     results: dict = {
-        "data": name, "checkpoint": str(checkpoint), "segmentation": segmentation,
-        "n_articles": len(articles), "n_gold_sentences": sum(len(s) for s in gold_spans),
-        "n_predicted_sentences": sum(len(s) for s in pred_spans), "n_scored": len(rows), "alignment": totals,
-        "model_seconds": round(seconds, 2),
-        "backend": f"{tagger.backend}, quantize {tagger.quantize}", "systems": {}, "notes": [n for n in [baseline_note] if n] + [f"repaired gold boundary: {r}" for r in repairs],
-    }
-    pictures = {}
-    for system, heads in systems.items():
-        results["systems"][system] = {}
-        for head in HEADS:
-            predicted, probs = heads[head]
-            gold = [r["gold"][head] for r in rows]
-            metrics = head_metrics(gold, predicted, labels[head])
-            metrics["macro_f1_ci95"] = list(bootstrap_macro_f1(gold, predicted, groups, labels[head],
-                                                               config.evaluation.bootstrap_samples, seed=0))
-            confidence = probs.max(-1) if len(probs) else np.zeros(0)
-            metrics["calibration"] = calibration(confidence, np.array(gold) == np.array(predicted),
-                                                 config.evaluation.calibration_bins)
-            results["systems"][system][head] = metrics
-        if system == "model":
-            for head in HEADS:
-                m = results["systems"]["model"][head]
-                pictures[f"confusion_{head}"] = confusion_png(m["confusion"], labels[head], f"model: {head} ({name})",
-                                                              out_dir / f"confusion_{head}.png").name
-                pictures[f"reliability_{head}"] = reliability_png(m["calibration"]["bins"], m["calibration"]["ece"],
-                                                                  f"model: {head} ({name})",
-                                                                  out_dir / f"reliability_{head}.png").name
-    results["pictures"] = pictures
-    results["by_origin"] = _by_origin(articles, rows, systems, labels, results["data"],
-                                      config.evaluation.bootstrap_samples, compared=list(others))
+        "data": p.name, "heads": list(labels), "n_articles": len(p.articles),
+        "n_gold_sentences": sum(len(a.sentences) for a in p.articles),
+        "n_predicted_sentences": sum(len(s) for s in p.pred_spans), "n_scored": len(p.rows), "alignment": p.alignment,
+        "model_seconds": p.model_seconds, "notes": p.notes,
+        "systems": {system: {head: _head_report(p.rows, heads[head], head, labels[head], groups, config)
+                             for head in labels} for system, heads in p.systems.items()}}
+    results["by_origin"] = _by_origin(p.articles, p.rows, p.systems, labels, p.name, samples, compared)
     results["margins"] = {
         baseline: {head: results["systems"]["model"][head]["macro_f1"] - results["systems"][baseline][head]["macro_f1"]
-                   for head in HEADS}
+                   for head in labels}
         for baseline in results["systems"] if baseline != "model"}
     results["comparisons"] = {
-        name: {head: paired_bootstrap([r["gold"][head] for r in rows], systems["model"][head][0], systems[name][head][0],
-                                      groups, labels[head], config.evaluation.bootstrap_samples, seed=0)
-               for head in HEADS}
-        for name in others}
-    results["errors"] = _worst_errors(rows, systems["model"], labels, config.evaluation.worst_errors)
+        name: {head: paired_bootstrap([r["gold"][head] for r in p.rows], p.systems["model"][head][0],
+                                      p.systems[name][head][0], groups, labels[head], samples, seed=0)
+               for head in labels}
+        for name in compared}
+    results["errors"] = _worst_errors(p.rows, p.systems["model"], labels, config.evaluation.worst_errors)
+    return results
 
+
+def _head_report(rows: list[dict], predicted_probs: tuple, head: str, labels: list[str], groups: list[str],
+                 config: Config) -> dict:
+    predicted, probs = predicted_probs
+    gold = [r["gold"][head] for r in rows]
+    metrics = head_metrics(gold, predicted, labels)
+    metrics["macro_f1_ci95"] = list(bootstrap_macro_f1(gold, predicted, groups, labels,
+                                                       config.evaluation.bootstrap_samples, seed=0))
+    confidence = probs.max(-1) if len(probs) else np.zeros(0)
+    metrics["calibration"] = calibration(confidence, np.array(gold) == np.array(predicted),
+                                         config.evaluation.calibration_bins)
+    return metrics
+
+
+def write_reports(results: dict, out_dir: Path, labels: dict[str, list[str]]) -> None:
+    """Step 3: the model's pictures per head, ``report.json``, ``report.md`` and ``report.html``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pictures = {}
+    for head in labels:
+        m, title = results["systems"]["model"][head], f"model: {head} ({results['data']})"
+        pictures[f"confusion_{head}"] = confusion_png(m["confusion"], labels[head], title,
+                                                      out_dir / f"confusion_{head}.png").name
+        pictures[f"reliability_{head}"] = reliability_png(m["calibration"]["bins"], m["calibration"]["ece"], title,
+                                                          out_dir / f"reliability_{head}.png").name
+    results["pictures"] = pictures
     (out_dir / "report.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     (out_dir / "report.md").write_text(render_markdown(results, labels), encoding="utf-8")
     write_report_html(results, labels, out_dir)
-    return EvalReport(name, out_dir, results)
 
 
-def _by_origin(articles: list[dict], rows: list[dict], systems: dict, labels: dict, data_name: str,
+def _by_origin(articles: list[Article], rows: list[dict], systems: dict, labels: dict, data_name: str,
                samples: int, compared: Sequence[str] = ()) -> dict:
     """Every system's macro-F1 (with its interval) and accuracy on each data origin's part of the rows
     (``test-real``, ``test-written``), and the paired comparison with each compared checkpoint there,
     when the articles come from more than one origin."""
-    origin = {a["id"]: a.get("origin") or "" for a in articles}
+    origin = {a.id: a.origin for a in articles}
     names = sorted(set(origin.values()) - {""})
     if len(names) < 2:
         return {}
@@ -242,8 +290,8 @@ def _by_origin(articles: list[dict], rows: list[dict], systems: dict, labels: di
     for part in names:
         keep = [i for i, r in enumerate(rows) if origin[r["article"]] == part]
         groups = [rows[i]["article"] for i in keep]
-        gold = {head: [rows[i]["gold"][head] for i in keep] for head in HEADS}
-        predicted = {system: {head: [heads[head][0][i] for i in keep] for head in HEADS}
+        gold = {head: [rows[i]["gold"][head] for i in keep] for head in labels}
+        predicted = {system: {head: [heads[head][0][i] for i in keep] for head in labels}
                      for system, heads in systems.items()}
         entry = {"n_articles": len(set(groups)), "n_sentences": len(keep), "systems": {}, "comparisons": {}}
         for system in systems:
@@ -252,11 +300,11 @@ def _by_origin(articles: list[dict], rows: list[dict], systems: dict, labels: di
                 "macro_f1_ci95": list(bootstrap_macro_f1(gold[head], predicted[system][head], groups, labels[head],
                                                          samples, seed=0)),
                 "accuracy": float(np.mean([g == p for g, p in zip(gold[head], predicted[system][head])])) if keep else 0.0}
-                for head in HEADS}
+                for head in labels}
         for other in compared:
             entry["comparisons"][other] = {
                 head: paired_bootstrap(gold[head], predicted["model"][head], predicted[other][head], groups,
-                                       labels[head], samples, seed=0) for head in HEADS}
+                                       labels[head], samples, seed=0) for head in labels}
         out[f"{data_name}-{part}"] = entry
     return out
 
@@ -273,7 +321,7 @@ def _worst_errors(rows: list[dict], model: dict, labels: dict, limit: int) -> li
     errors = []
     for i, row in enumerate(rows):
         entry, worst = {}, -1.0
-        for head in HEADS:
+        for head in labels:
             predicted, probs = model[head]
             p = float(probs[i].max())
             entry[head] = {"gold": row["gold"][head], "predicted": predicted[i], "probability": round(p, 4),

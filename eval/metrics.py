@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from sklearn.calibration import calibration_curve
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 
@@ -44,20 +45,27 @@ def head_metrics(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]
 
 
 def calibration(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> dict:
-    """Expected calibration error and the reliability diagram's bins (equal-width in confidence)."""
+    """Expected calibration error and the reliability diagram's bins (equal-width in confidence; each bin
+    holds the confidences above its lower edge up to its upper edge, the first bin 0 too).
+
+    Per-bin accuracy and mean confidence come from scikit-learn's ``calibration_curve``.
+    """
     confidence = np.asarray(confidence, dtype=float)
-    correct = np.asarray(correct, dtype=float)
+    correct = np.asarray(correct, dtype=int)
     edges = np.linspace(0.0, 1.0, bins + 1)
-    rows, ece = [], 0.0
+    counts = np.bincount(np.searchsorted(edges[1:-1], confidence), minlength=bins)  # calibration_curve's bins
+    accuracy, mean_confidence = (calibration_curve(correct, confidence, n_bins=bins, pos_label=1)
+                                 if len(confidence) else (np.zeros(0), np.zeros(0)))
+    rows, ece, k = [], 0.0, 0
     for i in range(bins):
-        lo, hi = edges[i], edges[i + 1]
-        mask = (confidence > lo) & (confidence <= hi) if i else (confidence >= lo) & (confidence <= hi)
-        count = int(mask.sum())
-        acc = float(correct[mask].mean()) if count else 0.0
-        conf = float(confidence[mask].mean()) if count else 0.0
+        count = int(counts[i])
+        acc = conf = 0.0
         if count:
+            acc, conf = float(accuracy[k]), float(mean_confidence[k])
             ece += count / len(confidence) * abs(acc - conf)
-        rows.append({"lower": float(lo), "upper": float(hi), "count": count, "accuracy": acc, "confidence": conf})
+            k += 1
+        rows.append({"lower": float(edges[i]), "upper": float(edges[i + 1]), "count": count, "accuracy": acc,
+                     "confidence": conf})
     return {"ece": float(ece), "bins": rows}
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-HEADS = ("source", "claim_type")
-
 
 def _f(x: float) -> str:
     return f"{x:.3f}"
@@ -23,27 +21,29 @@ def render_markdown(r: dict, labels: dict) -> str:
            f"sentences unaligned (not scored), {al['unaligned_pred']} predicted sentences outside any gold sentence). "
            f"Model scoring time {r['model_seconds']} s ({r['backend']}).", ""]
     out += [f"> {note}" for note in r.get("notes", [])]
+    heads = list(labels)
     out += ["## Systems side by side", "",
-            "| system | source macro-F1 | source acc | source weighted-F1 | claim_type macro-F1 | claim_type acc | claim_type weighted-F1 |",
-            "|---|---:|---:|---:|---:|---:|---:|"]
+            "| system | " + " | ".join(f"{h} macro-F1 | {h} acc | {h} weighted-F1" for h in heads) + " |",
+            "|---|" + "---:|---:|---:|" * len(heads)]
     for name, system in r["systems"].items():
-        s, c = system["source"], system["claim_type"]
-        out.append(f"| {name} | {_f1_ci(s)} | {_f(s['accuracy'])} | {_f(s['weighted_f1'])} | {_f1_ci(c)} | "
-                   f"{_f(c['accuracy'])} | {_f(c['weighted_f1'])} |")
+        out.append(f"| {name} | " + " | ".join(f"{_f1_ci(system[h])} | {_f(system[h]['accuracy'])} | "
+                                               f"{_f(system[h]['weighted_f1'])}" for h in heads) + " |")
     for part, entry in r.get("by_origin", {}).items():
         out += ["", f"### {part}: {entry['n_articles']} articles, {entry['n_sentences']} sentences", "",
-                "| system | source macro-F1 | source acc | claim_type macro-F1 | claim_type acc |", "|---|---:|---:|---:|---:|"]
+                "| system | " + " | ".join(f"{h} macro-F1 | {h} acc" for h in heads) + " |",
+                "|---|" + "---:|---:|" * len(heads)]
         for name, system in entry["systems"].items():
-            s, c = system["source"], system["claim_type"]
-            out.append(f"| {name} | {_f1_ci(s)} | {_f(s['accuracy'])} | {_f1_ci(c)} | {_f(c['accuracy'])} |")
-        for other, heads in entry.get("comparisons", {}).items():
+            out.append(f"| {name} | " + " | ".join(f"{_f1_ci(system[h])} | {_f(system[h]['accuracy'])}" for h in heads)
+                       + " |")
+        for other, by_head in entry.get("comparisons", {}).items():
             out.append("\nModel minus " + other + ", paired over this part's articles: " + "; ".join(
                 f"{head} {c['difference'] * 100:+.1f} [{c['ci95'][0] * 100:+.1f}, {c['ci95'][1] * 100:+.1f}]"
-                for head, c in heads.items()))
+                for head, c in by_head.items()))
     out += ["", "Brackets: 95% bootstrap interval over articles. Macro-F1 averages the labels present in gold or predictions.", "",
-            "Model margin over each other system (macro-F1 points):", "", "| system | source | claim_type |", "|---|---:|---:|"]
+            "Model margin over each other system (macro-F1 points):", "", "| system | " + " | ".join(heads) + " |",
+            "|---|" + "---:|" * len(heads)]
     for name, margin in r["margins"].items():
-        out.append(f"| {name} | {margin['source'] * 100:+.1f} | {margin['claim_type'] * 100:+.1f} |")
+        out.append(f"| {name} | " + " | ".join(f"{margin[h] * 100:+.1f}" for h in heads) + " |")
     if r.get("comparisons"):
         out += ["", "## Paired comparison with other checkpoints", "",
                 "Model minus each compared checkpoint, on the very same sentences: the macro-F1 difference, its 95% "
@@ -55,7 +55,15 @@ def render_markdown(r: dict, labels: dict) -> str:
             for head, c in heads.items():
                 out.append(f"| {name} | {head} | {c['difference'] * 100:+.1f} | [{c['ci95'][0] * 100:+.1f}, "
                            f"{c['ci95'][1] * 100:+.1f}] | {c['a_ahead']:.0%} | {c['only_a_right']} | {c['only_b_right']} |")
-    for head in HEADS:
+    out += _model_sections(r, labels)
+    out += _errors_section(r, heads)
+    return "\n".join(out) + "\n"
+
+
+def _model_sections(r: dict, labels: dict) -> list[str]:
+    """Per head: the model's per-label table, pictures, confusion matrix and the other systems' per-label F1."""
+    out = []
+    for head in labels:
         m = r["systems"]["model"][head]
         out += ["", f"## Model, {head}", "", "| label | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
         for label, v in m["per_label"].items():
@@ -73,12 +81,16 @@ def render_markdown(r: dict, labels: dict) -> str:
                 continue
             per = system[head]["per_label"]
             out.append(f"\n{name} per-label F1: " + ", ".join(f"{l} {_f(v['f1'])}" for l, v in per.items()))
-    out += ["", f"## The model's {len(r['errors'])} most confident errors", ""]
+    return out
+
+
+def _errors_section(r: dict, heads: list[str]) -> list[str]:
+    out = ["", f"## The model's {len(r['errors'])} most confident errors", ""]
     for i, e in enumerate(r["errors"], 1):
         marks = "; ".join(f"{h}: gold `{e[h]['gold']}` (p={e[h]['gold_probability']:.2f}), predicted `{e[h]['predicted']}` "
-                          f"(p={e[h]['probability']:.2f})" for h in HEADS)
+                          f"(p={e[h]['probability']:.2f})" for h in heads)
         prev = " ".join(e["previous"].split())
         out += [f"{i}. **{e['article']}#{e['index']}**: {marks}",
                 f"   - previous: {prev[:300] or '(first sentence)'}",
                 f"   - sentence: {' '.join(e['text'].split())[:400]}"]
-    return "\n".join(out) + "\n"
+    return out

@@ -1,11 +1,12 @@
 """Building a model from a config, and checkpoint directories written atomically.
 
-A checkpoint is a directory: ``config.json`` (the network), ``model.safetensors``, the tokenizer files,
-``train_config.yaml`` (the resolved config), ``checksums.json`` (sha256 of the weights and tokenizer
-files), ``metrics.json`` and a model card ``README.md``. Loading never unpickles anything: weights come
-from safetensors, configs from JSON and YAML. Loading checks the files against their checksums and
-cross-checks config, weights, tokenizer and training config, so a damaged or mismatched checkpoint is
-refused instead of scoring nonsense.
+A checkpoint is a directory that ``ClaimTaggerModel.from_pretrained`` reads: ``config.json`` (the
+network and its label schema, the one record of both), ``model.safetensors``, the tokenizer files,
+``train_config.yaml`` (the rest of the resolved config: data, training, evaluation, inference),
+``checksums.json`` (sha256 of the weights and tokenizer files), ``metrics.json`` and a model card
+``README.md``. Loading never unpickles anything. It checks the files against their checksums and
+cross-checks config, weights and tokenizer, so a damaged or mismatched checkpoint is refused instead of
+scoring nonsense; a checkpoint of the older layout (see :mod:`factattr.model.legacy`) is converted.
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-import torch
-from safetensors.torch import load_file, save_file
+import yaml
+from safetensors.torch import load_file
 from transformers import AutoTokenizer, BertConfig, PreTrainedTokenizerBase
 
-from factattr.config import DEFAULT_ENCODER, Config, config_from_yaml_text, config_to_yaml
+from factattr.config import DEFAULT_ENCODER, Config, config_from_yaml_text, upgrade_raw
 from factattr.errors import CheckpointError, ConfigError
 
-from .modeling import ClaimTaggerModel, ModelConfig, build_encoder
+from .legacy import is_legacy, legacy_model_config, legacy_state
+from .modeling import ClaimTaggerModel, TaggerConfig, build_encoder
 
 # Without the tokenizer files, transformers would quietly build a tokenizer that maps every word to [UNK].
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
@@ -61,11 +63,31 @@ def build_model(config: Config) -> tuple[ClaimTaggerModel, PreTrainedTokenizerBa
         encoder = build_encoder(encoder_config)
     else:
         encoder = build_encoder(_pretrained_config(path), pretrained_dir=path)
-    model_config = ModelConfig(
-        encoder=encoder.config.to_dict(), source_labels=config.label_names("source"),
-        claim_labels=config.label_names("claim_type"), dropout=config.model.dropout, context=config.model.context,
-        context_tokens=config.model.context_tokens, max_length=config.encoder.max_length)
+    model_config = TaggerConfig(
+        encoder=encoder.config.to_dict(), labels=config.labels.label_lists(),
+        descriptions={head: [label.description for label in config.labels[head]] for head in config.heads},
+        dropout=config.model.dropout, context=config.model.context, context_tokens=config.model.context_tokens,
+        window_length=config.encoder.max_length)
     return ClaimTaggerModel(model_config, encoder), tokenizer
+
+
+def stored_config(config: Config) -> dict:
+    """The resolved config without what ``config.json`` records (labels, window and model settings)."""
+    raw = config.model_dump(mode="json")
+    raw.pop("labels")
+    raw.pop("model")
+    raw["encoder"].pop("max_length")
+    return raw
+
+
+def config_overlay(model_config: TaggerConfig) -> dict:
+    """The config sections ``config.json`` records, in config form (the inverse of :func:`stored_config`)."""
+    labels = {head: [{"name": name, "description": description} for name, description in
+                     zip(names, model_config.descriptions.get(head) or [name] * len(names))]
+              for head, names in model_config.labels.items()}
+    return {"labels": labels, "encoder": {"max_length": model_config.window_length},
+            "model": {"context": model_config.context, "context_tokens": model_config.context_tokens,
+                      "dropout": model_config.dropout}}
 
 
 def _pretrained_config(path: str):
@@ -123,11 +145,10 @@ def save_checkpoint(target: str | Path, model: ClaimTaggerModel, tokenizer: PreT
     """Write a complete checkpoint directory atomically (``extra`` may add files such as resume state)."""
 
     def write(tmp: Path) -> None:
-        (tmp / "config.json").write_text(json.dumps(model.config.to_dict(), indent=2), encoding="utf-8")
-        state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-        save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+        _quiet_save(model, tmp)             # config.json and model.safetensors
         tokenizer.save_pretrained(str(tmp))
-        (tmp / "train_config.yaml").write_text(config_to_yaml(config), encoding="utf-8")
+        (tmp / "train_config.yaml").write_text(yaml.safe_dump(stored_config(config), sort_keys=False, allow_unicode=True),
+                                               encoding="utf-8")
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True), encoding="utf-8")
         (tmp / "README.md").write_text(model_card(model.config, config, metrics), encoding="utf-8")
         (tmp / CHECKSUMS).write_text(json.dumps({name: file_sha256(tmp / name) for name in CHECKED_FILES}, indent=2),
@@ -138,13 +159,26 @@ def save_checkpoint(target: str | Path, model: ClaimTaggerModel, tokenizer: PreT
     return atomic_directory(target, write)
 
 
+def _quiet_save(model: ClaimTaggerModel, directory: Path) -> None:
+    """``save_pretrained`` without its progress bar (a checkpoint is written every epoch)."""
+    from transformers.utils import logging as hf_logging
+
+    shown = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        model.save_pretrained(str(directory))
+    finally:
+        if shown:
+            hf_logging.enable_progress_bar()
+
+
 def load_checkpoint(path: str | Path, expect: Config | None = None) -> tuple[ClaimTaggerModel, PreTrainedTokenizerBase, Config]:
-    """Load a checkpoint directory written by :func:`save_checkpoint`.
+    """Load a checkpoint directory written by :func:`save_checkpoint` (or by an older factattr).
 
     The weights and tokenizer files are verified against ``checksums.json`` (read once; the weights'
     hash is kept as ``model.weights_sha256`` for the ONNX cache). A checkpoint written before checksums
-    existed loads with a logged warning. Label lists, label counts and vocabulary size are cross-checked
-    between ``config.json``, the weights, the tokenizer and ``train_config.yaml``.
+    existed loads with a logged warning. Label counts and vocabulary size are cross-checked between
+    ``config.json``, the weights and the tokenizer.
 
     Args:
         path: the checkpoint directory.
@@ -153,6 +187,34 @@ def load_checkpoint(path: str | Path, expect: Config | None = None) -> tuple[Cla
     Raises:
         CheckpointError: files missing, unreadable, damaged, or not matching each other or ``expect``.
     """
+    path = _checked_directory(path)
+    digests = verify_checksums(path)
+    raw_config, train_raw = _read_json(path / "config.json"), _read_train_yaml(path)
+    state = _read_weights(path)
+    if is_legacy(raw_config):
+        raw_config, state = legacy_model_config(raw_config, train_raw, path), legacy_state(raw_config, train_raw, state)
+        log.warning("%s was written by an older factattr (two fixed heads); it is converted as it loads: re-save it "
+                    "with `factattr upgrade %s --out NEW_DIR` to load it directly", path, path)
+    model_config = read_model_config(raw_config, path / "config.json")
+    config = _training_config(path, train_raw, model_config)
+    if expect is not None:
+        check_schema(model_config, expect, path)
+    check_weights(state, model_config, path)
+    model = _model_from_state(model_config, state, path)
+    model.weights_sha256 = digests.get("model.safetensors") or file_sha256(path / "model.safetensors")
+    return model, read_tokenizer(path, model_config), config
+
+
+def read_checkpoint_config(path: str | Path) -> Config:
+    """The resolved config a checkpoint was trained with, without loading its weights."""
+    path = _checked_directory(path)
+    raw_config, train_raw = _read_json(path / "config.json"), _read_train_yaml(path)
+    if is_legacy(raw_config):
+        raw_config = legacy_model_config(raw_config, train_raw, path)
+    return _training_config(path, train_raw, read_model_config(raw_config, path / "config.json"))
+
+
+def _checked_directory(path: str | Path) -> Path:
     path = Path(path)
     if not path.is_dir():
         raise CheckpointError(f"{str(path)!r} is not a directory; pass a checkpoint directory such as runs/default/best")
@@ -160,25 +222,55 @@ def load_checkpoint(path: str | Path, expect: Config | None = None) -> tuple[Cla
     if missing:
         raise CheckpointError(f"{str(path)!r} has no {', '.join(missing)}; pass a complete directory written by "
                               "factattr train (save_checkpoint), or copy the missing files back from where it came from")
-    digests = verify_checksums(path)
-    model_config = read_model_config(path)
+    return path
+
+
+def _read_json(where: Path) -> object:
     try:
-        config = config_from_yaml_text((path / "train_config.yaml").read_text(encoding="utf-8"), str(path / "train_config.yaml"))
-    except (ConfigError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{path / 'train_config.yaml'}: not a factattr training config ({exc})") from None
-    for head, have in (("source", model_config.source_labels), ("claim_type", model_config.claim_labels)):
-        if have != config.label_names(head):
-            raise CheckpointError(f"{path}: config.json lists the {head} labels {have}, but train_config.yaml has "
-                                  f"{config.label_names(head)}; a label's id is its position, so the two files disagree "
-                                  "on what the weights predict: restore both as factattr train wrote them")
-    if expect is not None:
-        check_schema(model_config, expect, path)
+        return json.loads(where.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{where}: not a factattr model config ({exc}); pass a checkpoint written by "
+                              "factattr train") from None
+
+
+def _read_train_yaml(path: Path) -> dict:
+    where = path / "train_config.yaml"
     try:
-        state = load_file(str(path / "model.safetensors"))
+        raw = yaml.safe_load(where.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{where}: not a factattr training config ({exc})") from None
+    if not isinstance(raw, dict):
+        raise CheckpointError(f"{where}: not a factattr training config (not a mapping)")
+    return raw
+
+
+def _read_weights(path: Path) -> dict:
+    try:
+        return load_file(str(path / "model.safetensors"))
     except Exception as exc:  # safetensors raises its own error type for a truncated or garbled file
         raise CheckpointError(f"{path / 'model.safetensors'}: unreadable weights ({exc}); the file is damaged or "
                               "truncated: copy the checkpoint again or retrain") from None
-    check_weights(state, model_config, path)
+
+
+def _training_config(path: Path, train_raw: dict, model_config: TaggerConfig) -> Config:
+    """The resolved config: ``train_config.yaml`` with the sections ``config.json`` records. A label list
+    that an (older or edited) ``train_config.yaml`` also holds must be the same."""
+    for head, names in (train_raw.get("labels") or {}).items():
+        have = model_config.labels.get(head)
+        want = [label.get("name") if isinstance(label, dict) else label for label in names or []]
+        if have != want:
+            raise CheckpointError(f"{path}: config.json lists the {head} labels {have}, but train_config.yaml has "
+                                  f"{want}; a label's id is its position, so the two files disagree on what the "
+                                  "weights predict: restore both as factattr train wrote them")
+    try:
+        stored = {key: value for key, value in upgrade_raw(train_raw).items() if key != "labels"}  # config.json's rule
+        return config_from_yaml_text(yaml.safe_dump(stored, sort_keys=False), str(path / "train_config.yaml"),
+                                     overlay=config_overlay(model_config))
+    except ConfigError as exc:
+        raise CheckpointError(f"{path / 'train_config.yaml'}: not a factattr training config ({exc})") from None
+
+
+def _model_from_state(model_config: TaggerConfig, state: dict, path: Path) -> ClaimTaggerModel:
     try:
         model = ClaimTaggerModel(model_config)
         result = model.load_state_dict(state, strict=False)
@@ -188,10 +280,7 @@ def load_checkpoint(path: str | Path, expect: Config | None = None) -> tuple[Cla
     if result.missing_keys or result.unexpected_keys:
         raise CheckpointError(f"{path / 'model.safetensors'} does not fit config.json: missing "
                               f"{result.missing_keys[:5]}, unexpected {result.unexpected_keys[:5]}")
-    model.eval()
-    model.weights_sha256 = digests.get("model.safetensors") or file_sha256(path / "model.safetensors")
-    tokenizer = read_tokenizer(path, model_config)
-    return model, tokenizer, config
+    return model.eval()
 
 
 def file_sha256(path: Path) -> str:
@@ -227,55 +316,57 @@ def verify_checksums(path: Path) -> dict[str, str]:
     return digests
 
 
-def read_model_config(path: Path) -> ModelConfig:
-    """``config.json`` as a :class:`ModelConfig`, with every field a later step relies on checked."""
-    where = path / "config.json"
-    try:
-        data = json.loads(where.read_text(encoding="utf-8"))
-        model_config = ModelConfig.from_dict(data)
-    except (ValueError, TypeError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{where}: not a factattr model config ({exc}); pass a checkpoint written by "
-                              "factattr train") from None
-    problems = []
-    encoder = model_config.encoder
-    if not isinstance(encoder, dict) or not isinstance(encoder.get("model_type"), str):
-        problems.append("'encoder' must be a Hugging Face config with a 'model_type' (e.g. \"bert\")")
-    elif not (isinstance(encoder.get("vocab_size"), int) and encoder["vocab_size"] > 0):
-        problems.append("'encoder.vocab_size' must be a positive integer")
-    for field_name in ("source_labels", "claim_labels"):
-        labels = getattr(model_config, field_name)
-        if not (isinstance(labels, list) and labels and all(isinstance(x, str) for x in labels)
-                and len(set(labels)) == len(labels)):
-            problems.append(f"{field_name!r} must be a non-empty list of distinct label names, got {labels!r}")
-    temperatures = model_config.temperatures
-    for head in ("source", "claim_type"):
-        value = temperatures.get(head) if isinstance(temperatures, dict) else None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-            problems.append(f"temperatures.{head} must be a positive finite number, got {value!r}")
-    for field_name in ("max_length", "context_tokens"):
-        value = getattr(model_config, field_name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < (1 if field_name == "max_length" else 0):
-            problems.append(f"{field_name!r} must be a {'positive' if field_name == 'max_length' else 'non-negative'} "
-                            f"integer, got {value!r}")
+def read_model_config(data: object, where: Path) -> TaggerConfig:
+    """``config.json`` as a :class:`TaggerConfig`, with every field a later step relies on checked."""
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{where}: not a factattr model config (not a JSON object); pass a checkpoint written "
+                              "by factattr train")
+    problems = _config_problems(data)
     if problems:
         raise CheckpointError(f"{where}: " + "; ".join(problems) + "; restore the file written by factattr train")
     try:
+        model_config = TaggerConfig.from_dict(data)
         model_config.encoder_config()
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{where}: 'encoder' is not a usable Hugging Face config ({exc})") from None
     return model_config
 
 
-def check_weights(state: dict, model_config: ModelConfig, path: Path) -> None:
+def _config_problems(data: dict) -> list[str]:
+    problems = []
+    encoder = data.get("encoder")
+    if not isinstance(encoder, dict) or not isinstance(encoder.get("model_type"), str):
+        problems.append("'encoder' must be a Hugging Face config with a 'model_type' (e.g. \"bert\")")
+    elif not (isinstance(encoder.get("vocab_size"), int) and encoder["vocab_size"] > 0):
+        problems.append("'encoder.vocab_size' must be a positive integer")
+    labels = data.get("labels")
+    if not (isinstance(labels, dict) and labels):
+        return problems + [f"'labels' must map each head to its label names, got {labels!r}"]
+    temperatures = data.get("temperatures")
+    for head, names in labels.items():
+        if not (isinstance(names, list) and names and all(isinstance(x, str) for x in names)
+                and len(set(names)) == len(names)):
+            problems.append(f"labels.{head} must be a non-empty list of distinct label names, got {names!r}")
+        value = temperatures.get(head) if isinstance(temperatures, dict) else None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+            problems.append(f"temperatures.{head} must be a positive finite number, got {value!r}")
+    for field_name, least in (("window_length", 1), ("context_tokens", 0)):
+        value = data.get(field_name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            problems.append(f"{field_name!r} must be a {'positive' if least else 'non-negative'} integer, got {value!r}")
+    return problems
+
+
+def check_weights(state: dict, model_config: TaggerConfig, path: Path) -> None:
     """Label counts and vocabulary size of the weights must be those of ``config.json``."""
-    expected = {"source_head.weight": len(model_config.source_labels), "claim_head.weight": len(model_config.claim_labels)}
-    for key, count in expected.items():
+    for head, labels in model_config.labels.items():
+        key = f"heads.{head}.weight"
         if key not in state:
-            raise CheckpointError(f"{path / 'model.safetensors'} has no {key}; it is not a factattr checkpoint's weights")
-        if state[key].shape[0] != count:
-            head = "source" if key.startswith("source") else "claim_type"
+            raise CheckpointError(f"{path / 'model.safetensors'} has no {key}; it is not a factattr checkpoint's "
+                                  "weights, or not this config.json's")
+        if state[key].shape[0] != len(labels):
             raise CheckpointError(f"{path}: the weights' {head} head has {state[key].shape[0]} labels, but config.json "
-                                  f"lists {count}; the two files come from different checkpoints")
+                                  f"lists {len(labels)}; the two files come from different checkpoints")
     embeddings = [v for k, v in state.items() if k.endswith("word_embeddings.weight")]
     if embeddings and embeddings[0].shape[0] != model_config.encoder["vocab_size"]:
         raise CheckpointError(f"{path}: the weights hold {embeddings[0].shape[0]} token embeddings, but config.json's "
@@ -283,7 +374,7 @@ def check_weights(state: dict, model_config: ModelConfig, path: Path) -> None:
                               "different checkpoints")
 
 
-def read_tokenizer(path: Path, model_config: ModelConfig) -> PreTrainedTokenizerBase:
+def read_tokenizer(path: Path, model_config: TaggerConfig) -> PreTrainedTokenizerBase:
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(path))
     except Exception as exc:  # transformers and tokenizers raise many types for unreadable files
@@ -299,23 +390,29 @@ def read_tokenizer(path: Path, model_config: ModelConfig) -> PreTrainedTokenizer
     return tokenizer
 
 
-def check_schema(model_config: ModelConfig, config: Config, path: str | Path) -> None:
-    """The label lists of a model config (names and order: a label's id is its position) must be the config's."""
-    for head, have in (("source", model_config.source_labels), ("claim_type", model_config.claim_labels)):
-        want = config.label_names(head)
-        if have != want:
+def check_schema(model_config: TaggerConfig, config: Config, path: str | Path) -> None:
+    """The heads and label lists of a model config (names and order: a label's id is its position) must
+    be the config's."""
+    want = config.labels.label_lists()
+    if list(model_config.labels) != list(want):
+        raise CheckpointError(f"checkpoint {str(path)!r} was trained with the heads {list(model_config.labels)}, but "
+                              f"the config has {list(want)}; use the config the checkpoint was trained with, or retrain")
+    for head, names in want.items():
+        if model_config.labels[head] != names:
             raise CheckpointError(
-                f"checkpoint {str(path)!r} was trained with {head} labels {have}, but the config has {want}; "
-                "use the config the checkpoint was trained with, or retrain")
+                f"checkpoint {str(path)!r} was trained with {head} labels {model_config.labels[head]}, but the config "
+                f"has {names}; use the config the checkpoint was trained with, or retrain")
 
 
-def model_card(model_config: ModelConfig, config: Config, metrics: dict) -> str:
+def model_card(model_config: TaggerConfig, config: Config, metrics: dict) -> str:
     """A Hugging Face style model card for the checkpoint."""
     data = metrics.get("training_data", "the project's own corpus (written articles)")
     rows = "\n".join(f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |"
                      for k, v in sorted(metrics.items()) if k != "training_data")
-    source = "\n".join(f"- `{l.name}`: {l.description}" for l in config.labels.source)
-    claim = "\n".join(f"- `{l.name}`: {l.description}" for l in config.labels.claim_type)
+    heads = ", ".join(f"`{head}`" for head in config.heads)
+    labels = "\n\n".join(f"{head}:\n" + "\n".join(f"- `{l.name}`: {l.description}" for l in config.labels[head])
+                         for head in config.heads)
+    temperatures = ", ".join(f"{head} {t:.2f}" for head, t in model_config.temperatures.items())
     return f"""---
 language: en
 library_name: factattr
@@ -325,31 +422,27 @@ base_model: {config.encoder.name if config.encoder.random_init is None else 'ran
 ---
 # factattr checkpoint
 
-Tags every sentence of a conflict-news article with who its claim comes from (`source`) and what kind
-of claim it is (`claim_type`).
+Tags every sentence of a conflict-news article with one label per head: {heads}.
 
 ## Use
 ```python
 from factattr import Tagger
 tagger = Tagger.load("path/to/this/directory")
 for s in tagger.score(article_text).sentences:
-    print(s.start, s.end, s.source, s.claim_type)
+    print(s.start, s.end, s.labels)
 ```
+The network alone loads as any transformers model: `ClaimTaggerModel.from_pretrained("path/to/this/directory")`
+(`from factattr.model import ClaimTaggerModel`).
 
 ## Model
 Encoder `{config.encoder.name}` ({model_config.encoder.get('num_hidden_layers')} layers, hidden size
 {model_config.encoder.get('hidden_size')}); document context: {'on' if model_config.context else 'off'}
-(windows of {model_config.max_length} tokens, {model_config.context_tokens} tokens of context on each side when
-an article needs several windows); two linear heads over mean-pooled sentence tokens; softmax temperatures
-fitted on the dev split: source {model_config.temperatures['source']:.2f}, claim_type
-{model_config.temperatures['claim_type']:.2f}.
+(windows of {model_config.window_length} tokens, {model_config.context_tokens} tokens of context on each side when
+an article needs several windows); one linear head per label head over mean-pooled sentence tokens; softmax
+temperatures fitted on the dev split: {temperatures}.
 
 ## Labels
-source:
-{source}
-
-claim_type:
-{claim}
+{labels}
 
 ## Metrics (development split unless named otherwise)
 | metric | value |
@@ -358,10 +451,10 @@ claim_type:
 
 ## Training
 Trained with `factattr train`. {data} See the dataset card, `data/README.md`; the resolved training
-config is `train_config.yaml` in this directory.
+config is `train_config.yaml` in this directory (with the label schema and model settings of `config.json`).
 
 ## Limitations
-Trained on English reports of the wars in Syria and Iraq (2011-2019): articles written for the project and,
-where the training data lists them, real scraped articles (FA-KES, CC BY 4.0); quality on other conflicts, other languages and other label schemas is unknown. Labels follow the
-project's annotation guide; hard cases (continuations, pronoun speakers) are where it errs most.
+Trained on the articles its data sources list; quality on other conflicts, other languages and other label
+schemas is unknown. Labels follow the project's annotation guide; hard cases (continuations, pronoun
+speakers) are where it errs most.
 """

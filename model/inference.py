@@ -34,13 +34,13 @@ def encode_articles(tokenizer: PreTrainedTokenizerBase, model: ClaimTaggerModel,
     for index, (text, article_spans) in enumerate(zip(texts, spans)):
         context = cfg.context and not (alone is not None and alone[index])
         windows += pack_article(tokenize_sentences(tokenizer, text, article_spans), article=index,
-                                max_length=cfg.max_length, context=context, context_tokens=cfg.context_tokens,
+                                max_length=cfg.window_length, context=context, context_tokens=cfg.context_tokens,
                                 cls_id=tokenizer.cls_token_id, sep_id=tokenizer.sep_token_id)
     return windows
 
 
-def length_batches(windows: Sequence[Window], batch_size: int, by_article: bool = False) -> list[list[int]]:
-    """Window indices per forward pass: longest first, ``batch_size`` at a time, so padding is small.
+def length_batches(windows: Sequence[Window], windows_per_pass: int, by_article: bool = False) -> list[list[int]]:
+    """Window indices per forward pass: longest first, ``windows_per_pass`` at a time, so padding is small.
 
     ``by_article`` never puts two articles' windows in one pass, so a pass depends on one article only.
     """
@@ -49,35 +49,33 @@ def length_batches(windows: Sequence[Window], batch_size: int, by_article: bool 
         for i, window in enumerate(windows):
             per_article.setdefault(window.article, []).append(i)
         return [[members[k] for k in batch] for members in per_article.values()
-                for batch in length_batches([windows[i] for i in members], batch_size)]
+                for batch in length_batches([windows[i] for i in members], windows_per_pass)]
     order = sorted(range(len(windows)), key=lambda i: len(windows[i]), reverse=True)
-    return [order[begin:begin + batch_size] for begin in range(0, len(order), batch_size)]
+    return [order[begin:begin + windows_per_pass] for begin in range(0, len(order), windows_per_pass)]
 
 
 @torch.inference_mode()
 def predict_probs(model: ClaimTaggerModel, tokenizer: PreTrainedTokenizerBase, texts: Sequence[str],
-                  spans: Sequence[Sequence[Span]], batch_size: int = 8,
-                  by_article: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Probabilities of both heads for every given sentence of every article.
+                  spans: Sequence[Sequence[Span]], windows_per_pass: int = 8,
+                  by_article: bool = False) -> list[dict[str, np.ndarray]]:
+    """Every head's probabilities for every given sentence of every article.
 
-    Windows of all articles are sorted by length and run ``batch_size`` at a time, so padding is small.
-    A dynamically quantised model needs ``by_article``: it picks one activation scale per forward pass,
-    so an article's scores would otherwise depend on the articles it happens to be scored with.
+    Windows of all articles are sorted by length and run ``windows_per_pass`` at a time, so padding is
+    small. A dynamically quantised model needs ``by_article``: it picks one activation scale per forward
+    pass, so an article's scores would otherwise depend on the articles it happens to be scored with.
 
     Returns:
-        For each article, ``(source_probs, claim_probs)`` arrays of shape (sentences, labels).
+        For each article, ``{head: array of shape (sentences, labels of the head)}``, heads in schema order.
     """
     model.eval()
     windows = encode_articles(tokenizer, model, texts, spans)
-    n_source, n_claim = len(model.config.source_labels), len(model.config.claim_labels)
-    out = [(np.zeros((len(s), n_source), dtype=np.float32), np.zeros((len(s), n_claim), dtype=np.float32)) for s in spans]
-    for members in length_batches(windows, batch_size, by_article):
+    labels, temperatures = model.config.labels, model.config.temperatures
+    out = [{head: np.zeros((len(s), len(names)), dtype=np.float32) for head, names in labels.items()} for s in spans]
+    for members in length_batches(windows, windows_per_pass, by_article):
         batch = collate([windows[i] for i in members], tokenizer.pad_token_id)
         result = model(batch.input_ids, batch.attention_mask, batch.token_target, batch.num_targets)
-        temperature = model.config.temperatures
-        source = torch.softmax(result.source_logits.float() / temperature["source"], dim=-1).numpy()
-        claim = torch.softmax(result.claim_logits.float() / temperature["claim_type"], dim=-1).numpy()
-        for row, (article, sentence) in enumerate(batch.target_keys):
-            out[article][0][sentence] = source[row]
-            out[article][1][sentence] = claim[row]
+        for head, logits in result.logits.items():
+            probs = torch.softmax(logits.float() / temperatures[head], dim=-1).numpy()
+            for row, (article, sentence) in enumerate(batch.target_keys):
+                out[article][head][sentence] = probs[row]
     return out

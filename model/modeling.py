@@ -1,38 +1,59 @@
-"""The network: a Hugging Face encoder and two linear heads over mean-pooled sentence tokens."""
+"""The network: a Hugging Face encoder and one linear classifier per label head over mean-pooled sentence tokens.
+
+``ClaimTaggerModel`` is a ``transformers.PreTrainedModel`` and ``TaggerConfig`` its ``PretrainedConfig``:
+a checkpoint's ``config.json`` is the one record of the label schema, and
+``ClaimTaggerModel.from_pretrained(directory)`` loads it as any transformers model loads.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Optional
+from dataclasses import dataclass
 
 import torch
 from torch import nn
-from transformers import AutoConfig, AutoModel, PretrainedConfig
+from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
 
 
-@dataclass
-class ModelConfig:
-    """Everything needed to rebuild the network (saved as a checkpoint's ``config.json``)."""
+class TaggerConfig(PretrainedConfig):
+    """Everything needed to rebuild the network, saved as a checkpoint's ``config.json``.
 
-    encoder: dict                           # the encoder's Hugging Face config (``to_dict()``)
-    source_labels: list[str]
-    claim_labels: list[str]
-    dropout: float = 0.1
-    context: bool = True
-    context_tokens: int = 64
-    max_length: int = 256
-    # Softmax temperatures fitted on the dev split after training (1.0: uncalibrated); they change the
-    # probabilities, never the predicted label.
-    temperatures: dict = field(default_factory=lambda: {"source": 1.0, "claim_type": 1.0})
-    format_version: int = 1
-    extra: dict = field(default_factory=dict)
+    Args:
+        encoder: the encoder's Hugging Face config (``to_dict()``).
+        labels: ``{head: [label names in id order]}``, in head order: the label schema.
+        descriptions: ``{head: [one line per label]}``, for model cards.
+        temperatures: ``{head: T}``, softmax temperatures fitted on the dev split after training (1.0:
+            uncalibrated); they change the probabilities, never the predicted label.
+        context, context_tokens, window_length: how sentences are packed into windows (``model.windows``);
+            ``window_length`` is the config's ``encoder.max_length`` (transformers reserves ``max_length`` for
+            generation).
+    """
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    model_type = "factattr"
 
-    @classmethod
-    def from_dict(cls, data: dict) -> "ModelConfig":
-        return cls(**data)
+    def __init__(self, encoder: dict | None = None, labels: dict | None = None, descriptions: dict | None = None,
+                 dropout: float = 0.1, context: bool = True, context_tokens: int = 64, window_length: int = 256,
+                 temperatures: dict | None = None, head_order: list | None = None, **kwargs):
+        labels = labels or {}
+        # JSON configs are written with sorted keys; the heads' order is kept apart and restored here.
+        self.head_order = list(head_order) if head_order else list(labels)
+        if isinstance(labels, dict) and set(self.head_order) == set(labels):
+            labels = {head: labels[head] for head in self.head_order}
+        self.encoder = encoder or {}
+        self.labels = labels
+        self.descriptions = descriptions or {}
+        self.dropout = dropout
+        self.context = context
+        self.context_tokens = context_tokens
+        self.window_length = window_length
+        temperatures = temperatures if temperatures is not None else {head: 1.0 for head in self.labels}
+        if isinstance(temperatures, dict) and set(temperatures) == set(self.labels):
+            temperatures = {head: temperatures[head] for head in self.labels}
+        self.temperatures = temperatures
+        super().__init__(**kwargs)
+
+    @property
+    def heads(self) -> tuple[str, ...]:
+        return tuple(self.labels)
 
     def encoder_config(self) -> PretrainedConfig:
         data = dict(self.encoder)
@@ -41,9 +62,9 @@ class ModelConfig:
 
 @dataclass
 class TaggerOutput:
-    source_logits: torch.Tensor             # (N, num source labels), one row per target sentence
-    claim_logits: torch.Tensor              # (N, num claim labels)
-    loss: Optional[torch.Tensor] = None
+    """``logits[head]``: (N, labels of the head), one row per target sentence, heads in schema order."""
+
+    logits: dict[str, torch.Tensor]
 
 
 def build_encoder(encoder_config: PretrainedConfig, pretrained_dir: str | None = None,
@@ -67,22 +88,24 @@ def build_encoder(encoder_config: PretrainedConfig, pretrained_dir: str | None =
         hf_logging.set_verbosity(level)
 
 
-class ClaimTaggerModel(nn.Module):
-    """Encoder -> mean of each target sentence's token states -> dropout -> source and claim heads."""
+class ClaimTaggerModel(PreTrainedModel):
+    """Encoder -> mean of each target sentence's token states -> dropout -> one linear classifier per head."""
 
-    def __init__(self, config: ModelConfig, encoder: nn.Module | None = None):
-        super().__init__()
-        self.config = config
+    config_class = TaggerConfig
+    base_model_prefix = "tagger"
+
+    def __init__(self, config: TaggerConfig, encoder: nn.Module | None = None):
+        super().__init__(config)
         self.encoder = encoder if encoder is not None else build_encoder(config.encoder_config())
         hidden = self.encoder.config.hidden_size
         self.dropout = nn.Dropout(config.dropout)
-        self.source_head = nn.Linear(hidden, len(config.source_labels))
-        self.claim_head = nn.Linear(hidden, len(config.claim_labels))
-        # Loss options are set by training; they are not part of the saved weights.
-        self.register_buffer("source_class_weights", torch.ones(len(config.source_labels)), persistent=False)
-        self.register_buffer("claim_class_weights", torch.ones(len(config.claim_labels)), persistent=False)
-        self.head_weights = {"source": 1.0, "claim_type": 1.0}
-        self.label_smoothing = 0.0
+        self.heads = nn.ModuleDict({head: nn.Linear(hidden, len(labels)) for head, labels in config.labels.items()})
+        self.post_init()
+
+    def init_weights(self) -> None:
+        # The encoder arrives initialised (pretrained, or its own random init) and the heads keep torch's
+        # default init, drawn from the training seed; nothing is re-initialised here.
+        pass
 
     def pool(self, hidden: torch.Tensor, token_target: torch.Tensor, num_targets: int) -> torch.Tensor:
         """Mean of each target sentence's token states: (B, T, H) -> (N, H)."""
@@ -95,21 +118,15 @@ class ClaimTaggerModel(nn.Module):
         return sums / counts.to(sums.dtype)
 
     def classify(self, hidden: torch.Tensor, token_target: torch.Tensor, num_targets: int) -> TaggerOutput:
-        """Both heads' logits from the encoder's token states (shared with the ONNX Runtime backend)."""
+        """Every head's logits from the encoder's token states (shared with the ONNX Runtime backend)."""
         pooled = self.dropout(self.pool(hidden, token_target, num_targets))                          # (N, H)
-        return TaggerOutput(self.source_head(pooled), self.claim_head(pooled))
+        return TaggerOutput({head: layer(pooled) for head, layer in self.heads.items()})
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_target: torch.Tensor,
-                num_targets: int, source_labels: torch.Tensor | None = None,
-                claim_labels: torch.Tensor | None = None) -> TaggerOutput:
+                num_targets: int) -> TaggerOutput:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (B, T, H)
-        out = self.classify(hidden, token_target, num_targets)
-        if source_labels is not None and claim_labels is not None:
-            source_loss = nn.functional.cross_entropy(out.source_logits, source_labels,
-                                                      weight=self.source_class_weights,
-                                                      label_smoothing=self.label_smoothing)
-            claim_loss = nn.functional.cross_entropy(out.claim_logits, claim_labels,
-                                                     weight=self.claim_class_weights,
-                                                     label_smoothing=self.label_smoothing)
-            out.loss = self.head_weights["source"] * source_loss + self.head_weights["claim_type"] * claim_loss
-        return out
+        return self.classify(hidden, token_target, num_targets)
+
+
+AutoConfig.register(TaggerConfig.model_type, TaggerConfig)
+AutoModel.register(TaggerConfig, ClaimTaggerModel)

@@ -1,12 +1,11 @@
 """The encoder exported to ONNX and run by ONNX Runtime: with int8, the fastest CPU scoring path.
 
-Only the encoder moves to ONNX Runtime; pooling and the two heads stay the same torch code as training,
-so windows, pooling and temperatures cannot drift apart between backends. In fp32 it runs about as fast
-as torch on 2 cores; its dynamic int8 kernels are faster than torch's (benchmarks/speed.py).
+Only the encoder moves to ONNX Runtime; pooling and the heads stay the same torch code as training, so
+windows, pooling and temperatures cannot drift apart between backends (speeds: README, benchmarks/speed.py).
 
 Exports are cached, keyed by the checkpoint weights' hash, under ``$FACTATTR_CACHE`` (default
 ``~/.cache/factattr``), so checkpoint directories are never written to and a first load pays the export
-(a few seconds) once. Cache files are written atomically, each with a ``.sha256`` beside it; a cached
+once. Cache files are written atomically, each with a ``.sha256`` beside it; a cached
 file that does not match it (truncated, damaged) or that ONNX Runtime cannot open is rebuilt.
 """
 
@@ -201,8 +200,8 @@ class OrtClaimTagger:
 
 
 # In the int8 graph, ONNX Runtime's fused residual-add + LayerNorm kernel is slower than the separate Add
-# and LayerNormalization it replaces: disabling that fusion scored the test split 8-10% faster (paired
-# passes, ONNX Runtime 1.32, 2 threads); in fp32 it made no difference, so fp32 keeps every fusion.
+# and LayerNormalization it replaces, so int8 runs without that fusion (measured with benchmarks/speed.py);
+# in fp32 it made no difference, so fp32 keeps every fusion.
 INT8_DISABLED_OPTIMIZERS = ("SkipLayerNormFusion",)
 
 

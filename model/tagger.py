@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -20,28 +20,41 @@ from .checkpoint import load_checkpoint
 from .inference import predict_probs
 
 
+# Articles per group that score_many scores together by default (the benchmark measures this setting).
+ARTICLES_PER_GROUP = 32
+
+
 @dataclass(frozen=True)
 class SentenceResult:
-    """One sentence: ``text == article[start:end]``, the two labels and every label's probability."""
+    """One sentence: ``text == article[start:end]``, its label and every label's probability per head.
+
+    Each head is also an attribute: ``s.source`` is ``s.labels["source"]``, ``s.source_probs`` is
+    ``s.probs["source"]`` and ``s.source_score`` the probability of ``s.source`` (for any schema's heads).
+    """
 
     text: str
     start: int
     end: int
-    source: str
-    claim_type: str
-    source_probs: dict[str, float]
-    claim_type_probs: dict[str, float]
+    labels: dict[str, str]                  # head -> predicted label, heads in schema order
+    probs: dict[str, dict[str, float]]      # head -> {label: probability}
 
-    @property
-    def source_score(self) -> float:
-        return self.source_probs[self.source]
+    def __getattr__(self, name: str):
+        heads = self.__dict__.get("labels") or {}
+        if name in heads:
+            return heads[name]
+        for suffix, value in (("_probs", lambda h: self.probs[h]), ("_score", self.score)):
+            if name.endswith(suffix) and name[: -len(suffix)] in heads:
+                return value(name[: -len(suffix)])
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}; its heads are {list(heads)}")
 
-    @property
-    def claim_type_score(self) -> float:
-        return self.claim_type_probs[self.claim_type]
+    def score(self, head: str) -> float:
+        """The probability of the predicted label of ``head``."""
+        return self.probs[head][self.labels[head]]
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """``text``, ``start``, ``end``, then ``<head>`` for each head, then ``<head>_probs`` for each head."""
+        return {"text": self.text, "start": self.start, "end": self.end, **self.labels,
+                **{f"{head}_probs": dict(p) for head, p in self.probs.items()}}
 
 
 @dataclass(frozen=True)
@@ -85,7 +98,7 @@ def _positive(name: str, value: object) -> None:
 class Tagger:
     """A loaded checkpoint that tags articles sentence by sentence."""
 
-    def __init__(self, model, tokenizer, config, batch_size: int | None = None, backend: str = "torch",
+    def __init__(self, model, tokenizer, config, windows_per_pass: int | None = None, backend: str = "torch",
                  quantize: str = "none", threads: int | None = None, workers: int = 1):
         self.model = model.eval()
         self.backend, self.quantize = backend, quantize   # as loaded (the config may say otherwise)
@@ -93,13 +106,12 @@ class Tagger:
         self.workers = workers                              # forward passes run at once
         self.tokenizer = tokenizer
         self.config = config
-        self.batch_size = batch_size or config.inference.batch_size
-        self.source_labels = list(model.config.source_labels)
-        self.claim_labels = list(model.config.claim_labels)
+        self.windows_per_pass = windows_per_pass or config.inference.windows_per_pass
+        self.labels = {head: list(names) for head, names in model.config.labels.items()}
 
     @classmethod
     def load(cls, path: str | Path, *, backend: str | None = None, quantize: str | None = None,
-             threads: int | None = None, batch_size: int | None = None) -> "Tagger":
+             threads: int | None = None, windows_per_pass: int | None = None) -> "Tagger":
         """Load a checkpoint directory.
 
         Args:
@@ -109,15 +121,15 @@ class Tagger:
             quantize: ``"none"`` or ``"dynamic_int8"``; defaults to the checkpoint config's ``inference.quantize``.
             threads: CPU threads; defaults to the config's ``inference.threads``. With dynamic int8, this
                 many articles are scored at once, one thread each.
-            batch_size: windows per forward pass; defaults to the config's ``inference.batch_size``.
+            windows_per_pass: windows per forward pass; defaults to the config's ``inference.windows_per_pass``.
 
         Raises:
             CheckpointError: the directory is not a complete, intact checkpoint.
-            InputError: an unknown backend or quantisation mode, or ``threads`` or ``batch_size`` not a
+            InputError: an unknown backend or quantisation mode, or ``threads`` or ``windows_per_pass`` not a
                 positive integer.
         """
         _positive("threads", threads)
-        _positive("batch_size", batch_size)
+        _positive("windows_per_pass", windows_per_pass)
         model, tokenizer, config = load_checkpoint(path)
         backend = backend or config.inference.backend
         mode = quantize or config.inference.quantize
@@ -126,8 +138,8 @@ class Tagger:
                 raise InputError(f"{name} must be {' or '.join(map(repr, allowed))}, got {value!r}")
         threads = threads or config.inference.threads
         # Dynamic int8 scores each article in passes of its own (see predict_probs). Those passes are
-        # small, so rather than split each over every thread, score one article per thread at once: on 2
-        # cores, 1.13x as fast in torch and about 1.3x in ONNX Runtime (paired passes, test split).
+        # small, so rather than split each over every thread, one article per thread is scored at once,
+        # which was faster in both backends (README: speed).
         workers = threads if mode == "dynamic_int8" else 1
         per_pass = threads // workers
         if backend == "onnxruntime":
@@ -136,15 +148,16 @@ class Tagger:
             model = ort_model(model, mode, per_pass)
         elif mode == "dynamic_int8":
             model = quantize_dynamic_int8(model)
-        return cls(model, tokenizer, config, batch_size, backend, mode, per_pass, workers)
+        return cls(model, tokenizer, config, windows_per_pass, backend, mode, per_pass, workers)
 
     def score(self, text: str) -> ArticleResult:
         """Segment one article and label every sentence. Raises InputError for text that is not usable
         (see :func:`check_text`)."""
         return next(self.score_many([text]))
 
-    def score_many(self, texts: Iterable[str], batch_size: int | None = None) -> Iterator[ArticleResult]:
-        """Score a stream of articles, ``batch_size`` articles per group, yielding results in order.
+    def score_many(self, texts: Iterable[str], articles_per_group: int | None = None) -> Iterator[ArticleResult]:
+        """Score a stream of articles, ``articles_per_group`` at a time (default :data:`ARTICLES_PER_GROUP`),
+        yielding results in order.
 
         A quantised tagger scores ``workers`` articles at once instead, each on its own.
 
@@ -154,14 +167,14 @@ class Tagger:
         own exception is re-raised. Nothing after the failing item is read.
 
         Raises:
-            InputError: ``texts`` is a single string (pass ``[text]``), ``batch_size`` is not a positive
-                integer, or an item is not usable text.
+            InputError: ``texts`` is a single string (pass ``[text]``), ``articles_per_group`` is not a
+                positive integer, or an item is not usable text.
         """
         if isinstance(texts, (str, bytes)):
             raise InputError(f"score_many takes an iterable of texts, got a single {type(texts).__name__}; "
                              "use score(text) or score_many([text])")
-        _positive("batch_size", batch_size)
-        return self._stream(texts, batch_size or self.batch_size)
+        _positive("articles_per_group", articles_per_group)
+        return self._stream(texts, articles_per_group or ARTICLES_PER_GROUP)
 
     def _stream(self, texts: Iterable, size: int) -> Iterator[ArticleResult]:
         failure: list[BaseException] = []
@@ -204,19 +217,18 @@ class Tagger:
 
     def _results(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> list[ArticleResult]:
         torch.set_num_threads(self.threads)  # process-wide in torch, so set for each call of this tagger
-        probs = predict_probs(self.model, self.tokenizer, texts, spans, self.batch_size,
+        probs = predict_probs(self.model, self.tokenizer, texts, spans, self.windows_per_pass,
                               by_article=self.quantize == "dynamic_int8")
-        results = []
-        for text, article_spans, (source_p, claim_p) in zip(texts, spans, probs):
-            sentences = []
-            for (start, end), sp, cp in zip(article_spans, source_p, claim_p):
-                sentences.append(SentenceResult(
-                    text=text[start:end], start=start, end=end,
-                    source=self.source_labels[int(sp.argmax())], claim_type=self.claim_labels[int(cp.argmax())],
-                    source_probs={label: float(p) for label, p in zip(self.source_labels, sp)},
-                    claim_type_probs={label: float(p) for label, p in zip(self.claim_labels, cp)}))
-            results.append(ArticleResult(text=text, sentences=tuple(sentences)))
-        return results
+        return [ArticleResult(text=text, sentences=tuple(self._sentence(text, span, {h: p[i] for h, p in article.items()})
+                                                         for i, span in enumerate(article_spans)))
+                for text, article_spans, article in zip(texts, spans, probs)]
+
+    def _sentence(self, text: str, span: tuple[int, int], probs: dict) -> SentenceResult:
+        start, end = span
+        return SentenceResult(
+            text=text[start:end], start=start, end=end,
+            labels={head: self.labels[head][int(p.argmax())] for head, p in probs.items()},
+            probs={head: {label: float(x) for label, x in zip(self.labels[head], p)} for head, p in probs.items()})
 
 
 def _until_failure(texts: Iterable, failure: list) -> Iterator[str]:
@@ -243,8 +255,8 @@ def _until_failure(texts: Iterable, failure: list) -> Iterator[str]:
 def quantize_dynamic_int8(model):
     """int8 weights for every linear layer, activations quantised on the fly (CPU inference only).
 
-    Weights are quantised per output channel: on the test split this keeps both heads' macro-F1 within
-    one point of fp32, where per-tensor scales lost two points on ``source``.
+    Weights are quantised per output channel, which keeps macro-F1 closer to fp32's than per-tensor
+    scales (README: speed).
     """
     import warnings
 

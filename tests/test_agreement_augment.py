@@ -42,7 +42,9 @@ def test_scrape_strips_punctuation_and_keeps_offsets():
 def test_maybe_scrape_is_seeded():
     import random
 
-    articles = [{"text": "A, b.", "sentences": [{"start": 0, "end": 5}]}] * 20
+    from factattr.data.types import Article
+
+    articles = [Article.from_dict({"id": "a", "text": "A, b.", "sentences": [{"start": 0, "end": 5, "h": "x"}]})] * 20
     first = maybe_scrape(articles, 0.5, random.Random(3))
     assert first == maybe_scrape(articles, 0.5, random.Random(3))
     assert 0 < sum(t == "A b." for t in first[0]) < 20

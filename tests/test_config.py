@@ -17,7 +17,7 @@ def test_default_config_loads_with_schema_and_paths():
     config = load_config(REPO / "configs" / "default.yaml")
     assert config.label_names("source") == ["syrian_army", "iraqi_command", "us_coalition", "anonymous_officer", "other", "none"]
     assert len(config.label_names("claim_type")) == 6
-    assert all(label.description for label in config.labels.source)
+    assert all(label.description for label in config.labels["source"])
     written, real = config.data.sources
     assert Path(written.corpus[0]) == REPO / "data" / "corpus.jsonl"
     assert Path(real.annotations[0]) == REPO / "data" / "real" / "annotations.jsonl" and real.optional
@@ -30,7 +30,7 @@ def test_extends_overrides_single_keys():
     ablation = load_config(REPO / "configs" / "no_context.yaml")
     assert ablation.model.context is False
     assert ablation.training == base.training   # steps hold 12 target sentences in both
-    assert base.training.batch_sentences == 12 and base.training.context_dropout == 0.5
+    assert base.training.sentences_per_step == 12 and base.training.context_dropout == 0.5
     assert ablation.output_dir.endswith("runs/no_context")
 
 

@@ -30,7 +30,7 @@ def variant(**changes):
 
 
 def test_valid_corpus_reads(tmp_path):
-    assert read_corpus(corpus(tmp_path, GOOD), LABELS)[0]["id"] == "a1"
+    assert read_corpus(corpus(tmp_path, GOOD), LABELS)[0].id == "a1"
 
 
 @pytest.mark.parametrize("line, message", [
@@ -67,10 +67,10 @@ def test_split_is_by_article_deterministic_and_stable(corpus_file):
     articles = read_corpus(corpus_file, LABELS)
     a = split_articles(articles, 13, 0.15, 0.15)
     b = split_articles(list(reversed(articles)), 13, 0.15, 0.15)
-    assert {k: sorted(x["id"] for x in v) for k, v in a.items()} == {k: sorted(x["id"] for x in v) for k, v in b.items()}
+    assert {k: sorted(x.id for x in v) for k, v in a.items()} == {k: sorted(x.id for x in v) for k, v in b.items()}
     assert sum(len(v) for v in a.values()) == len(articles)
     # Adding an article never moves the others; another seed gives another split.
-    assert all(split_of(x["id"], 13, 0.15, 0.15) == name for name, arts in a.items() for x in arts)
+    assert all(split_of(x.id, 13, 0.15, 0.15) == name for name, arts in a.items() for x in arts)
     assert split_articles(articles, 14, 0.15, 0.15) != a
 
 
@@ -107,13 +107,13 @@ def test_project_data_is_valid_and_splits_by_event():
     if (repo.parent / "shared" / "realtrain" / "articles.jsonl").is_file():
         assert data.sources["real"]["articles"] >= 300 and data.sources["real"]["sentences"] >= 4000
         for split in ("dev", "test"):   # both kinds of text are evaluated
-            assert {a["origin"] for a in data.splits[split]} == {"written", "real"}
+            assert {a.origin for a in data.splits[split]} == {"written", "real"}
     else:
         assert "real" not in data.sources and data.skipped
     articles = [a for split in data.splits.values() for a in split]
-    split_of = {a["id"]: name for name, split in data.splits.items() for a in split}
+    split_of = {a.id: name for name, split in data.splits.items() for a in split}
     pairs = similar_pairs(articles, days=config.data.event_days, threshold=config.data.event_similarity)
     assert pairs, "the corpus has same-event pairs; the check below must see some"
-    crossing = [(articles[i]["id"], articles[j]["id"]) for i, j, _ in pairs
-                if split_of[articles[i]["id"]] != split_of[articles[j]["id"]]]
+    crossing = [(articles[i].id, articles[j].id) for i, j, _ in pairs
+                if split_of[articles[i].id] != split_of[articles[j].id]]
     assert crossing == []

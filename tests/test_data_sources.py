@@ -104,7 +104,7 @@ def two_source_overrides(tmp_path, corpus_file) -> list[str]:
 def test_two_sources_load_with_their_origin(tmp_path, corpus_file):
     data = load_data(two_source_config(tmp_path, corpus_file))
     assert set(data.sources) == {"written", "real"} and data.sources["real"]["articles"] == 16
-    assert {a["origin"] for split in data.splits.values() for a in split} == {"written", "real"}
+    assert {a.origin for split in data.splits.values() for a in split} == {"written", "real"}
     assert "real: 16 articles" in data.describe()
 
 
@@ -128,8 +128,10 @@ def test_source_needs_exactly_one_kind(tmp_path, corpus_file):
         load_config(path)
 
 
-def dated(article_id: str, date: str, text: str) -> dict:
-    return {"id": article_id, "date": date, "text": text, "sentences": []}
+def dated(article_id: str, date: str, text: str):
+    from factattr.data.types import Article
+
+    return Article(article_id, text, (), meta={"date": date})
 
 
 STORY = "A car bomb exploded near the police station in Qamishli killing {} people and wounding dozens."
@@ -164,12 +166,12 @@ def test_split_by_event_never_splits_a_cluster():
 def test_held_out_events_are_left_out(tmp_path, corpus_file):
     victim = load_data(two_source_config(tmp_path, corpus_file)).splits["train"][0]
     held = write_jsonl(tmp_path / "held.jsonl", [{
-        "id": "held-1", "date": victim["date"], "text": victim["text"] + " More.",
+        "id": "held-1", "date": victim.date, "text": victim.text + " More.",
         "sentences": [{"start": 0, "end": 5, "source": "none", "claim_type": "background"}]}])
     data = load_data(two_source_config(tmp_path, corpus_file, held_out=[held]))
-    assert victim["id"] in {e["id"] for e in data.excluded}
-    assert victim["id"] not in {a["id"] for split in data.splits.values() for a in split}
-    assert f"{victim['id']} (~held-1" in data.describe()
+    assert victim.id in {e["id"] for e in data.excluded}
+    assert victim.id not in {a.id for split in data.splits.values() for a in split}
+    assert f"{victim.id} (~held-1" in data.describe()
 
 
 @pytest.mark.skipif(not (SHARED / "realdev" / "realdev.jsonl").is_file(), reason="needs ../shared/realdev")
@@ -180,16 +182,18 @@ def test_written_corpus_reports_no_realdev_event():
     written = read_corpus(REPO / "data" / "corpus.jsonl", None)
     realdev = read_corpus(SHARED / "realdev" / "realdev.jsonl", None, repairs=[])
     pairs = similar_pairs(written, realdev, days=HELD_OUT_DAYS, threshold=HELD_OUT_SIMILARITY)
-    assert [(written[i]["id"], realdev[j]["id"]) for i, j, _ in pairs] == []
+    assert [(written[i].id, realdev[j].id) for i, j, _ in pairs] == []
 
 
 def test_sampling_weights_repeat_and_thin_articles():
-    articles = [{"id": f"w{i}", "origin": "written"} for i in range(1000)] + \
-               [{"id": f"r{i}", "origin": "real"} for i in range(1000)]
+    from factattr.data.types import Article
+
+    articles = [Article(f"w{i}", "", (), origin="written") for i in range(1000)] + \
+               [Article(f"r{i}", "", (), origin="real") for i in range(1000)]
     assert epoch_articles(articles, {"written": 1.0, "real": 1.0}, random.Random(0)) == articles
     drawn = epoch_articles(articles, {"written": 0.5, "real": 2.0}, random.Random(0))
-    written = sum(a["origin"] == "written" for a in drawn)
-    assert 430 < written < 570 and sum(a["origin"] == "real" for a in drawn) == 2000
+    written = sum(a.origin == "written" for a in drawn)
+    assert 430 < written < 570 and sum(a.origin == "real" for a in drawn) == 2000
 
 
 def test_text_hash_is_of_the_exact_text():
@@ -229,7 +233,7 @@ def test_weight_zero_keeps_a_source_out_of_training_only(tmp_path, corpus_file, 
     data = load_data(config)
     best = train_module.train(config.model_copy(update={"training": config.training.model_copy(update={"epochs": 1})}),
                               progress=False)
-    real_texts = {a["text"] for a in data.splits["train"] if a["origin"] == "real"}
+    real_texts = {a.text for a in data.splits["train"] if a.origin == "real"}
     assert real_texts and not real_texts & {t for texts in seen for t in texts}
     assert "Source 'real' (16 articles) is in dev and test only (weight 0)." in (best / "README.md").read_text()
 
@@ -246,14 +250,14 @@ def test_pseudo_labels_train_only_with_soft_targets(tmp_path, corpus_file, tiny_
     counts = pseudo_label(tiny_checkpoint, unlabelled, pseudo, exclude=[], progress=False)
     assert counts["articles"] == 6 and counts["sentences"] == 36
     joined, problems = read_standoff(pseudo, unlabelled, LABELS, {})
-    assert problems == [] and all(abs(sum(s["probs"]["source"]) - 1) < 1e-3 for a in joined for s in a["sentences"])
+    assert problems == [] and all(abs(sum(s.probs["source"]) - 1) < 1e-3 for a in joined for s in a.sentences)
     assert pseudo_label(tiny_checkpoint, unlabelled, tmp_path / "none.jsonl", exclude=[pseudo],
                         progress=False)["articles"] == 0
 
     # One pseudo-labelled article repeats a dev article's text on its date: it reports that event, so it is left out.
     config = two_source_config(tmp_path, corpus_file, n=16)
     dev_article = load_data(config).splits["dev"][0]
-    write_jsonl(unlabelled, [{"id": "u-dev", "date": dev_article["date"], "text": dev_article["text"]}] +
+    write_jsonl(unlabelled, [{"id": "u-dev", "date": dev_article.date, "text": dev_article.text}] +
                 [{"id": f"u{i}", "date": f"2020-{1 + i:02d}-01", "text": a["text"]} for i, a in enumerate(articles[:6])])
     pseudo_label(tiny_checkpoint, unlabelled, pseudo, progress=False)
     raw = (tmp_path / "two.yaml").read_text()
@@ -261,12 +265,12 @@ def test_pseudo_labels_train_only_with_soft_targets(tmp_path, corpus_file, tiny_
                                                    f"texts: {unlabelled}, train_only: true}}\n  held_out:"))
     config = load_config(tmp_path / "two.yaml", two_source_overrides(tmp_path, corpus_file))
     data = load_data(config)
-    placed = {a["id"]: split for split, arts in data.splits.items() for a in arts}
+    placed = {a.id: split for split, arts in data.splits.items() for a in arts}
     assert {placed.get(f"u{i}") for i in range(6)} == {"train"} and "u-dev" not in placed
     assert "1 training-only article(s) left out" in data.describe()
     labels = {h: {n: i for i, n in enumerate(config.label_names(h))} for h in ("source", "claim_type")}
     targets = sentence_targets(data.splits["train"], labels, soft=True)
-    assert all(len(t[0]) == 6 and abs(sum(t[0]) - 1) < 1e-3 for t in targets.values())
+    assert all(len(t["source"]) == 6 and abs(sum(t["source"]) - 1) < 1e-3 for t in targets.values())
     best = train(config, progress=False)
     assert (best / "model.safetensors").is_file()
 

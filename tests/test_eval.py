@@ -8,6 +8,9 @@ import pytest
 from factattr.eval.align import align
 from factattr.eval.baselines import MajorityBaseline, RuleBaseline, TfidfBaseline
 from factattr.eval.metrics import bootstrap_macro_f1, calibration, head_metrics, macro_f1, paired_bootstrap
+from factattr.data.types import Sentence
+
+from .conftest import REPO
 
 LABELS = ["a", "b", "c"]
 
@@ -61,10 +64,11 @@ def test_alignment_counts_exact_split_fused_and_unaligned():
 
 
 HEAD_LABELS = {"source": ["syrian_army", "other", "none"], "claim_type": ["casualties", "military_action", "background"]}
-TRAIN = [{"text": "The army said 20 were killed.", "source": "syrian_army", "claim_type": "casualties"},
-         {"text": "Activists said jets struck Idlib.", "source": "other", "claim_type": "military_action"},
-         {"text": "Idlib is a province.", "source": "none", "claim_type": "background"},
-         {"text": "Another province is Hama.", "source": "none", "claim_type": "background"}]
+TRAIN = [Sentence(0, len(text), text, {"source": source, "claim_type": claim}) for text, source, claim in [
+    ("The army said 20 were killed.", "syrian_army", "casualties"),
+    ("Activists said jets struck Idlib.", "other", "military_action"),
+    ("Idlib is a province.", "none", "background"),
+    ("Another province is Hama.", "none", "background")]]
 
 
 def test_majority_baseline():
@@ -73,7 +77,14 @@ def test_majority_baseline():
 
 
 def test_rule_baseline_uses_cues_gazetteer_and_carries_continuations():
-    rules = RuleBaseline(HEAD_LABELS, {"syrian_army": ["sana", "syrian army"], "other": ["observatory"]})
+    from factattr.config import AttributionRules, KeywordRules, load_config
+
+    default = load_config(REPO / "configs" / "default.yaml", check_files=False).evaluation.rules["claim_type"].patterns
+    rules = RuleBaseline(HEAD_LABELS, {
+        "source": AttributionRules(kind="attribution", names={"syrian_army": ["sana", "syrian army"], "other": ["observatory"]},
+                                   narration="none", unknown_speaker="other"),
+        "claim_type": KeywordRules(kind="keywords", fallback="background",
+                                   patterns={k: default[k] for k in ("casualties", "military_action")})}).fit(TRAIN)
     article = ["SANA said 20 militants were killed in Palmyra.", "\u201cThe operation continues,\u201d it added.",
                "The Observatory said jets struck Idlib.", "He said more strikes came.", "Idlib is a province."]
     out = rules.predict([article])

@@ -124,20 +124,26 @@ def test_agreement_pass_reads_unicode_separators(tmp_path):
 
 # 4. Values that gave silent wrong results.
 
-@pytest.mark.parametrize("option", ["batch_size", "threads"])
+@pytest.mark.parametrize("option", ["windows_per_pass", "threads"])
 @pytest.mark.parametrize("value", [-1, 0, 1.5, True])
 def test_load_refuses_bad_numbers(tiny_checkpoint, option, value):
     with pytest.raises(InputError, match=f"{option} must be a positive integer or None, got {value!r}"):
         Tagger.load(tiny_checkpoint, **{option: value})
 
 
-def test_score_many_refuses_a_bad_batch_size(tagger):
-    with pytest.raises(InputError, match="batch_size must be a positive integer"):
-        list(tagger.score_many([ARTICLE], batch_size=-1))
+def test_score_many_refuses_a_bad_group_size(tagger):
+    with pytest.raises(InputError, match="articles_per_group must be a positive integer"):
+        list(tagger.score_many([ARTICLE], articles_per_group=-1))
 
 
 def test_label_order_that_does_not_match_the_training_config_is_refused(copy):
-    edit_json(copy / "config.json", lambda c: c["source_labels"].reverse())
+    # config.json records the schema; a train_config.yaml that also lists labels (an older or edited one)
+    # must agree with it.
+    model_config = json.loads((copy / "config.json").read_text())
+    stored = yaml.safe_load((copy / "train_config.yaml").read_text())
+    stored["labels"] = {head: [{"name": n, "description": n} for n in reversed(model_config["labels"][head])]
+                        for head in model_config["head_order"]}
+    (copy / "train_config.yaml").write_text(yaml.safe_dump(stored, sort_keys=False))
     with pytest.raises(CheckpointError, match="config.json lists the source labels .* but train_config.yaml has"):
         Tagger.load(copy)
 
@@ -180,8 +186,8 @@ def test_label_count_mismatch(copy):
     from safetensors.torch import load_file, save_file
 
     weights = load_file(copy / "model.safetensors")
-    weights["source_head.weight"] = weights["source_head.weight"][:-1]
-    weights["source_head.bias"] = weights["source_head.bias"][:-1]
+    weights["heads.source.weight"] = weights["heads.source.weight"][:-1]
+    weights["heads.source.bias"] = weights["heads.source.bias"][:-1]
     save_file(weights, copy / "model.safetensors")
     rehash(copy)
     with pytest.raises(CheckpointError, match="the weights' source head has 5 labels, but config.json lists 6"):
@@ -290,7 +296,7 @@ def test_score_many_yields_good_results_before_a_bad_item(tagger):
     texts = [ARTICLE, "Jets struck Raqqa.", ARTICLE, None, ARTICLE]
     got = []
     with pytest.raises(InputError, match=r"text #3 must be str, got NoneType"):
-        for result in tagger.score_many(texts, batch_size=8):
+        for result in tagger.score_many(texts, articles_per_group=8):
             got.append(result)
     assert [r.text for r in got] == texts[:3]
     assert_same_results(got, [tagger.score(t) for t in texts[:3]])
@@ -304,7 +310,7 @@ def test_score_many_yields_good_results_before_a_failing_generator(tagger):
 
     got = []
     with pytest.raises(OSError, match="network down"):
-        for result in tagger.score_many(texts(), batch_size=8):
+        for result in tagger.score_many(texts(), articles_per_group=8):
             got.append(result)
     assert [r.text for r in got] == [ARTICLE, "Jets struck Raqqa."]
 

@@ -14,7 +14,7 @@ from .conftest import REPO, tiny_overrides
 def test_real_minilm_loss_falls(corpus_file, tmp_path):
     overrides = tiny_overrides(corpus_file, tmp_path / "run", **{
         "encoder.random_init": "null", "encoder.max_length": 128, "training.epochs": 4, "training.max_steps": 12,
-        "training.batch_size": 4, "training.lr": 1e-4, "training.warmup_ratio": 0.0, "training.log_every": 1})
+        "training.windows_per_step": 4, "training.lr": 1e-4, "training.warmup_ratio": 0.0, "training.log_every": 1})
     config = load_config(REPO / "configs" / "tiny.yaml", overrides)
     assert config.encoder.name == "all-MiniLM-L6-v2" and config.encoder.random_init is None
     best = train(config, progress=False)

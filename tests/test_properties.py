@@ -62,7 +62,7 @@ def test_any_text_scores_with_exact_offsets_or_raises_input_error(tagger, text):
 def test_score_many_agrees_with_score_or_stops_at_the_first_bad_text(tagger, batch):
     got = []
     try:
-        for result in tagger.score_many(batch, batch_size=3):
+        for result in tagger.score_many(batch, articles_per_group=3):
             got.append(result)
     except InputError:
         pass

@@ -24,7 +24,7 @@ def test_score_labels_sentences_with_offsets_and_probabilities(tagger):
         "A military source told SANA that jets struck Raqqa.", "Palmyra is a town on the Euphrates river."]
     for s in result.sentences:
         assert ARTICLE[s.start:s.end] == s.text
-        assert set(s.source_probs) == set(tagger.source_labels) and abs(sum(s.source_probs.values()) - 1) < 1e-5
+        assert set(s.source_probs) == set(tagger.labels["source"]) and abs(sum(s.source_probs.values()) - 1) < 1e-5
         assert abs(sum(s.claim_type_probs.values()) - 1) < 1e-5
         assert s.source == max(s.source_probs, key=s.source_probs.get)
     # The tiny model has learnt the synthetic templates.
@@ -62,7 +62,7 @@ def test_offsets_on_awkward_unicode(tagger):
 def test_batch_equals_single_and_is_deterministic(tagger):
     texts = [ARTICLE, AWKWARD, ARTICLE.replace("Palmyra", "Manbij"), "One short line about Mosul"]
     alone = [tagger.score(t) for t in texts]
-    batched = list(tagger.score_many(texts, batch_size=3))
+    batched = list(tagger.score_many(texts, articles_per_group=3))
     assert len(batched) == len(texts)
     for a, b in zip(alone, batched):
         assert [(s.start, s.end, s.source, s.claim_type) for s in a.sentences] == \
@@ -114,7 +114,7 @@ def test_onnx_backend_gives_the_torch_scores(tagger, onnx_tagger):
 def test_onnx_batch_equals_single(onnx_tagger):
     texts = [ARTICLE, AWKWARD, ARTICLE.replace("Palmyra", "Manbij")]
     alone = [onnx_tagger.score(t) for t in texts]
-    batched = list(onnx_tagger.score_many(texts, batch_size=2))
+    batched = list(onnx_tagger.score_many(texts, articles_per_group=2))
     for a, b in zip(alone, batched):
         assert [(s.start, s.end, s.source, s.claim_type) for s in a.sentences] == \
                [(s.start, s.end, s.source, s.claim_type) for s in b.sentences]
@@ -128,7 +128,7 @@ def test_int8_batch_equals_single_exactly(tiny_checkpoint, onnx_cache, backend, 
     # Dynamic int8 picks one activation scale per forward pass: an article's windows must not share a
     # pass with another article's, or its scores would depend on what it is scored with. With two
     # threads, two articles are scored at once (each on its own); with one, in groups.
-    int8 = Tagger.load(tiny_checkpoint, backend=backend, quantize="dynamic_int8", batch_size=4, threads=threads)
+    int8 = Tagger.load(tiny_checkpoint, backend=backend, quantize="dynamic_int8", windows_per_pass=4, threads=threads)
     assert (int8.workers, int8.threads) == (threads, 1)
     long = " ".join(["The coalition said ISIL has 500 fighters left in Raqqa."] * 12)
     texts = [ARTICLE, AWKWARD, long, "One short line about Mosul", ARTICLE.replace("Palmyra", "Manbij")]
@@ -164,7 +164,7 @@ def test_onnx_export_is_cached_per_weights(tiny_checkpoint, onnx_tagger, onnx_ca
     from safetensors.torch import load_file, save_file
 
     weights = load_file(other / "model.safetensors")
-    weights["source_head.bias"] = weights["source_head.bias"] + 1.0
+    weights["heads.source.bias"] = weights["heads.source.bias"] + 1.0
     save_file(weights, other / "model.safetensors")
     rehash(other)
     assert Tagger.load(other, backend="onnxruntime").model.onnx_path.parent != path.parent

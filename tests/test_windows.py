@@ -107,7 +107,7 @@ def test_length_grouped_batches_cover_every_window_once_with_less_padding():
     def padded_tokens(batches):
         return sum(len(members) * max(len(windows[i]) for i in members) for members in batches)
 
-    grouped = TrainingConfig(batch_sentences=6, seed=3)
+    grouped = TrainingConfig(sentences_per_step=6, seed=3)
     plain = grouped.model_copy(update={"group_by_length": False})
     for tc in (grouped, plain):
         batches = epoch_batches(windows, tc, epoch=1)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import random
 
+from factattr.data.types import Article
+
 STRIPPED = {",", "'", "\u2019", "\u2018"}
 
 
@@ -36,12 +38,12 @@ def scrape(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[tuple[int
     return "".join(out), [(position[s], position[e]) for s, e in spans]
 
 
-def maybe_scrape(articles: list[dict], probability: float, rng: random.Random) -> tuple[list[str], list[list[tuple[int, int]]]]:
+def maybe_scrape(articles: list[Article], probability: float,
+                 rng: random.Random) -> tuple[list[str], list[list[tuple[int, int]]]]:
     """Texts and gold spans of the articles, each scraped with the given probability."""
     texts, spans = [], []
     for article in articles:
-        text = article["text"]
-        article_spans = [(s["start"], s["end"]) for s in article["sentences"]]
+        text, article_spans = article.text, article.spans
         if probability > 0 and rng.random() < probability:
             text, article_spans = scrape(text, article_spans)
         texts.append(text)

@@ -7,7 +7,12 @@ Networks").
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.special import log_softmax
 
 
 def fit_temperature(log_probs: np.ndarray, labels: np.ndarray) -> float:
@@ -18,40 +23,32 @@ def fit_temperature(log_probs: np.ndarray, labels: np.ndarray) -> float:
         labels: (n,) gold class indices.
 
     Returns:
-        T in [0.05, 20], searched on a log grid and refined around the best point.
+        T in [0.05, 20], found by scipy's bounded scalar minimisation over log T.
     """
     if len(labels) == 0:
         return 1.0
+    rows = np.arange(len(labels))
 
-    def nll(t: float) -> float:
-        z = log_probs / t
-        z = z - z.max(axis=1, keepdims=True)
-        log_norm = np.log(np.exp(z).sum(axis=1))
-        return float(np.mean(log_norm - z[np.arange(len(labels)), labels]))
+    def nll(log_t: float) -> float:
+        return float(-np.mean(log_softmax(log_probs / np.exp(log_t), axis=1)[rows, labels]))
 
-    grid = np.exp(np.linspace(np.log(0.05), np.log(20.0), 121))
-    best = grid[int(np.argmin([nll(t) for t in grid]))]
-    fine = np.exp(np.linspace(np.log(best) - 0.06, np.log(best) + 0.06, 61))
-    return float(fine[int(np.argmin([nll(t) for t in fine]))])
+    found = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded", options={"xatol": 1e-4})
+    return float(np.exp(found.x))
 
 
-def calibrate_checkpoint(path, config, dev_articles: list[dict], batch_size: int) -> dict[str, float]:
-    """Fit both heads' temperatures on the dev articles and rewrite the checkpoint with them."""
-    import json
-    from pathlib import Path
-
+def calibrate_checkpoint(path, config, dev_articles: list, windows_per_pass: int) -> dict[str, float]:
+    """Fit every head's temperature on the dev articles and rewrite the checkpoint with them."""
     from factattr.model.checkpoint import load_checkpoint, save_checkpoint
     from factattr.model.inference import predict_probs
 
     model, tokenizer, _ = load_checkpoint(path)
-    model.config.temperatures = {"source": 1.0, "claim_type": 1.0}
-    texts = [a["text"] for a in dev_articles]
-    spans = [[(s["start"], s["end"]) for s in a["sentences"]] for a in dev_articles]
-    probs = predict_probs(model, tokenizer, texts, spans, batch_size)
+    model.config.temperatures = {head: 1.0 for head in model.config.labels}
+    probs = predict_probs(model, tokenizer, [a.text for a in dev_articles], [a.spans for a in dev_articles],
+                          windows_per_pass)
     temperatures = {}
-    for h, (head, labels) in enumerate((("source", model.config.source_labels), ("claim_type", model.config.claim_labels))):
-        gold = np.array([labels.index(s[head]) for a in dev_articles for s in a["sentences"]])
-        log_probs = np.log(np.concatenate([p[h] for p in probs]) + 1e-12)
+    for head, labels in model.config.labels.items():
+        gold = np.array([labels.index(label) for a in dev_articles for label in a.gold(head)])
+        log_probs = np.log(np.concatenate([p[head] for p in probs]) + 1e-12)
         temperatures[head] = fit_temperature(log_probs, gold)
     model.config.temperatures = temperatures
     metrics = json.loads((Path(path) / "metrics.json").read_text(encoding="utf-8"))

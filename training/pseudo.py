@@ -24,7 +24,7 @@ def pseudo_label(checkpoint: str | Path, texts: str | Path, out: str | Path, exc
     """Write soft labels for every article of ``texts`` that no ``exclude`` annotations file holds.
 
     Args:
-        min_confidence: keep only sentences whose two predicted labels both have at least this probability
+        min_confidence: keep only sentences whose predicted labels all have at least this probability
             (articles left with no sentence are dropped).
 
     Returns:
@@ -33,7 +33,7 @@ def pseudo_label(checkpoint: str | Path, texts: str | Path, out: str | Path, exc
     from factattr.model.tagger import Tagger
 
     tagger = Tagger.load(checkpoint)
-    labels = {"source": tagger.model.config.source_labels, "claim_type": tagger.model.config.claim_labels}
+    labels = tagger.labels
     annotated = {record["id"] for path in exclude for _, record in read_jsonl(path) if isinstance(record, dict)}
     todo = [article for article_id, article in read_texts(texts).items() if article_id not in annotated]
     results = tagger.score_many(article["text"] for article in todo)
@@ -42,10 +42,10 @@ def pseudo_label(checkpoint: str | Path, texts: str | Path, out: str | Path, exc
                                 unit="article"):
         sentences = []
         for s in result.sentences:
-            if min(s.source_score, s.claim_type_score) < min_confidence:
+            if min(s.score(head) for head in labels) < min_confidence:
                 dropped += 1
                 continue
-            probs = {head: [round(getattr(s, f"{head}_probs")[name], 4) for name in labels[head]] for head in labels}
+            probs = {head: [round(s.probs[head][name], 4) for name in labels[head]] for head in labels}
             # The hard label is the soft label's largest entry (after rounding, which can only break ties).
             hard = {head: labels[head][max(range(len(p)), key=p.__getitem__)] for head, p in probs.items()}
             sentences.append({"start": s.start, "end": s.end, **hard, "probs": probs})
