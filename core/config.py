@@ -109,11 +109,14 @@ class DataSource(_Strict):
                           "0 keeps the source in dev and test but out of training.")
     optional: bool = Field(False, description="When `texts` is missing, train without this source (with a warning "
                            "and a note in the model card) instead of failing.")
+    spans: list[str] = Field(default_factory=list, description="Stand-off speaker and cue spans of these "
+                             "articles (data/spans/*.jsonl: ids, text hashes, offsets); articles without a record "
+                             "are left out of the span loss.")
     train_only: bool = Field(False, description="Use these articles for training only (e.g. self-training's soft "
                              "labels): never in dev or test, and left out when they report the event of a dev or "
                              "test article; the other sources are split as if they were absent.")
 
-    @field_validator("corpus", "annotations", mode="before")
+    @field_validator("corpus", "annotations", "spans", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
@@ -166,6 +169,9 @@ class ModelOptions(_Strict):
     context_tokens: int = Field(64, ge=0, description="Tokens of neighbouring sentences kept on each side "
                                 "of the sentences a window predicts, when an article needs several windows.")
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
+    spans: bool = Field(False, description="A token head on the same encoder pass tags each sentence's speaker "
+                        "and cue (trained on the sources' `spans` annotations); results then carry `speaker` "
+                        "and `cue` with their offsets.")
 
 
 class TrainingConfig(_Strict):
@@ -190,6 +196,8 @@ class TrainingConfig(_Strict):
                                                                  "scikit-learn's balanced weights, their square root, "
                                                                  "or none.")
     label_smoothing: float = Field(0.0, ge=0, lt=1, description="Cross-entropy label smoothing.")
+    span_weight: float = Field(1.0, ge=0, description="Weight of the speaker-and-cue tagging loss (model.spans), "
+                               "beside the heads' weights.")
     context_dropout: float = Field(0.0, ge=0, le=1, description="Each epoch, the share of training articles "
                                    "packed sentence by sentence, so the model also learns to read a sentence alone.")
     augment_scraped: float = Field(0.0, ge=0, le=1, description="Each epoch, the share of training articles "
@@ -282,7 +290,8 @@ class Config(_Strict):
 
 # Keys whose values are paths, resolved relative to the file that sets them ("*": every item of a list).
 _PATH_KEYS = (("data", "corpus"), ("data", "held_out"), ("data", "sources", "*", "corpus"),
-              ("data", "sources", "*", "annotations"), ("data", "sources", "*", "texts"), ("output_dir",),
+              ("data", "sources", "*", "annotations"), ("data", "sources", "*", "texts"),
+              ("data", "sources", "*", "spans"), ("output_dir",),
               ("encoder", "name"))
 
 
@@ -434,7 +443,7 @@ def load_config(path: str | os.PathLike, overrides: list[str] | None = None, che
         raise ConfigError(_format_validation_error(path, exc)) from None
     if check_files:
         for i, source in enumerate(config.data.sources):
-            for field in ("corpus", "annotations"):
+            for field in ("corpus", "annotations", "spans"):
                 for j, file in enumerate(getattr(source, field)):
                     if not Path(file).is_file():
                         raise ConfigError(f"{path}: data.sources[{i}].{field}[{j}] (source {source.name!r}): "

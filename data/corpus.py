@@ -24,6 +24,7 @@ from typing import BinaryIO, Iterable, Iterator, Sequence
 from factattr.errors import CorpusError
 
 from .events import split_by_event, split_of_key
+from .spans import attach_spans
 from .types import SENTENCE_FIELDS, Article
 
 ARTICLE_KEYS = {"id", "text", "sentences", "title", "outlet", "date", "form"}
@@ -375,6 +376,9 @@ def load_data(config) -> LoadedData:
                 found += ok
                 problems += bad
         found = [article.with_origin(source.name) for article in found]
+        if source.spans:
+            found, bad = attach_spans(found, source.spans)
+            problems += [Problem(path, 0, article_id, message) for path, article_id, message in bad]
         loaded.sources[source.name] = {"articles": len(found), "sentences": sum(len(a.sentences) for a in found),
                                        "weight": source.weight}
         articles += found

@@ -105,20 +105,21 @@ def _whole_words_at(text: str, pos: int, length: int) -> bool:
     return before and after
 
 
-def check_spans(spans: ArticleSpans, text: str, sentences: list[tuple[int, int, str]]) -> list[str]:
-    """Every problem of one article's spans: ``sentences`` are its (start, end, source) in order."""
+def check_spans(spans: ArticleSpans, text: str, sentences: list[tuple[int, int, bool]]) -> list[str]:
+    """Every problem of one article's spans: ``sentences`` are its (start, end, attributed) in order, where
+    ``attributed`` is false for the reporter's narration (which has no spans)."""
     problems = []
     for name, span in spans.entities.items():
         if not 0 <= span.start < span.end <= len(text):
             problems.append(f"entity {name}: naming span {span.start}-{span.end} is outside the text")
-    for i, (start, end, source) in enumerate(sentences):
+    for i, (start, end, attributed) in enumerate(sentences):
         record = spans.sentences.get(i)
-        if source == "none":
+        if not attributed:
             if record is not None:
-                problems.append(f"sentence {i}: narration (source none) has spans; remove them")
+                problems.append(f"sentence {i}: narration has spans; remove them")
             continue
         if record is None:
-            problems.append(f"sentence {i}: attributed ({source}) but has no span record")
+            problems.append(f"sentence {i}: attributed but has no span record")
             continue
         if record.entity not in spans.entities:
             problems.append(f"sentence {i}: entity {record.entity!r} is not among the article's entities")
@@ -188,3 +189,51 @@ def span_agreement(first: dict[str, ArticleSpans], second: dict[str, ArticleSpan
     out["refers_to_agreement"] = sum(x.overlaps(y) for x, y in linked) / len(linked) if linked else 1.0
     out["refers_to_pairs"] = len(linked)
     return out
+
+
+def attach_spans(articles: list, paths: list[str]) -> tuple[list, list[tuple[str, str, str]]]:
+    """The articles with each sentence's ``speaker`` and ``cue`` (article offsets; ``None`` where it has
+    none) from the stand-off span files, for the articles they cover; and every problem found (changed
+    text, spans outside their sentence) as ``(file, article id, message)``."""
+    from dataclasses import replace
+
+    by_id = {article.id: article for article in articles}
+    problems: list[tuple[str, str, str]] = []
+    for path in paths:
+        for article_id, spans in read_spans(path).items():
+            article = by_id.get(article_id)
+            if article is None:
+                continue                      # spans of another source's article
+            if spans.sha256 and spans.sha256 != _hash(article.text):
+                problems.append((path, article_id, "the text changed since its spans were made (sha256 differs); "
+                                 "re-annotate it or restore the text"))
+                continue
+            sentences, bad = _sentences_with_spans(article, spans)
+            problems += [(path, article_id, p) for p in bad]
+            by_id[article_id] = replace(article, sentences=sentences)
+    return [by_id[article.id] for article in articles], problems
+
+
+def _sentences_with_spans(article, spans: ArticleSpans) -> tuple[tuple, list[str]]:
+    from dataclasses import replace
+
+    out, problems = [], []
+    for i, sentence in enumerate(article.sentences):
+        record = spans.sentences.get(i)
+        marks = {"speaker": None, "cue": None}
+        for field in marks:
+            span = getattr(record, field) if record is not None else None
+            if span is None:
+                continue
+            if not sentence.start <= span.start < span.end <= sentence.end:
+                problems.append(f"sentence {i}: {field} {span.start}-{span.end} is not inside the sentence")
+                continue
+            marks[field] = {"start": span.start, "end": span.end, **({"kind": span.kind} if span.kind else {})}
+        out.append(replace(sentence, extra={**sentence.extra, **marks}))
+    return tuple(out), problems
+
+
+def _hash(text: str) -> str:
+    from .standoff import text_hash
+
+    return text_hash(text)

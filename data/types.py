@@ -30,7 +30,8 @@ class Sentence:
     extra: Mapping[str, object] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        out = {"start": self.start, "end": self.end, **self.labels, **self.extra}
+        out = {"start": self.start, "end": self.end, **self.labels,
+               **{key: value for key, value in self.extra.items() if value is not None}}
         if self.probs is not None:
             out["probs"] = {head: list(values) for head, values in self.probs.items()}
         return out

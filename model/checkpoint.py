@@ -67,7 +67,7 @@ def build_model(config: Config) -> tuple[ClaimTaggerModel, PreTrainedTokenizerBa
         encoder=encoder.config.to_dict(), labels=config.labels.label_lists(),
         descriptions={head: [label.description for label in config.labels[head]] for head in config.heads},
         dropout=config.model.dropout, context=config.model.context, context_tokens=config.model.context_tokens,
-        window_length=config.encoder.max_length)
+        window_length=config.encoder.max_length, spans=config.model.spans)
     return ClaimTaggerModel(model_config, encoder), tokenizer
 
 
@@ -87,7 +87,7 @@ def config_overlay(model_config: TaggerConfig) -> dict:
               for head, names in model_config.labels.items()}
     return {"labels": labels, "encoder": {"max_length": model_config.window_length},
             "model": {"context": model_config.context, "context_tokens": model_config.context_tokens,
-                      "dropout": model_config.dropout}}
+                      "dropout": model_config.dropout, "spans": model_config.spans}}
 
 
 def _pretrained_config(path: str):

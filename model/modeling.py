@@ -13,6 +13,8 @@ import torch
 from torch import nn
 from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
 
+from .spans import TAGS as SPAN_TAGS
+
 
 class TaggerConfig(PretrainedConfig):
     """Everything needed to rebuild the network, saved as a checkpoint's ``config.json``.
@@ -23,6 +25,7 @@ class TaggerConfig(PretrainedConfig):
         descriptions: ``{head: [one line per label]}``, for model cards.
         temperatures: ``{head: T}``, softmax temperatures fitted on the dev split after training (1.0:
             uncalibrated); they change the probabilities, never the predicted label.
+        spans: a token head tags each sentence's speaker and cue (``model.spans``) on the same pass.
         context, context_tokens, window_length: how sentences are packed into windows (``model.windows``);
             ``window_length`` is the config's ``encoder.max_length`` (transformers reserves ``max_length`` for
             generation).
@@ -32,7 +35,7 @@ class TaggerConfig(PretrainedConfig):
 
     def __init__(self, encoder: dict | None = None, labels: dict | None = None, descriptions: dict | None = None,
                  dropout: float = 0.1, context: bool = True, context_tokens: int = 64, window_length: int = 256,
-                 temperatures: dict | None = None, head_order: list | None = None, **kwargs):
+                 temperatures: dict | None = None, head_order: list | None = None, spans: bool = False, **kwargs):
         labels = labels or {}
         # JSON configs are written with sorted keys; the heads' order is kept apart and restored here.
         self.head_order = list(head_order) if head_order else list(labels)
@@ -45,6 +48,7 @@ class TaggerConfig(PretrainedConfig):
         self.context = context
         self.context_tokens = context_tokens
         self.window_length = window_length
+        self.spans = spans
         temperatures = temperatures if temperatures is not None else {head: 1.0 for head in self.labels}
         if isinstance(temperatures, dict) and set(temperatures) == set(self.labels):
             temperatures = {head: temperatures[head] for head in self.labels}
@@ -62,9 +66,11 @@ class TaggerConfig(PretrainedConfig):
 
 @dataclass
 class TaggerOutput:
-    """``logits[head]``: (N, labels of the head), one row per target sentence, heads in schema order."""
+    """``logits[head]``: (N, labels of the head), one row per target sentence, heads in schema order;
+    ``span_logits``: (B, T, span tags), one row per token, for a model with the span head."""
 
     logits: dict[str, torch.Tensor]
+    span_logits: torch.Tensor | None = None
 
 
 def build_encoder(encoder_config: PretrainedConfig, pretrained_dir: str | None = None,
@@ -89,7 +95,8 @@ def build_encoder(encoder_config: PretrainedConfig, pretrained_dir: str | None =
 
 
 class ClaimTaggerModel(PreTrainedModel):
-    """Encoder -> mean of each target sentence's token states -> dropout -> one linear classifier per head."""
+    """Encoder -> mean of each target sentence's token states -> dropout -> one linear classifier per head;
+    optionally a linear tagger on every token for the speaker and cue spans."""
 
     config_class = TaggerConfig
     base_model_prefix = "tagger"
@@ -100,6 +107,7 @@ class ClaimTaggerModel(PreTrainedModel):
         hidden = self.encoder.config.hidden_size
         self.dropout = nn.Dropout(config.dropout)
         self.heads = nn.ModuleDict({head: nn.Linear(hidden, len(labels)) for head, labels in config.labels.items()})
+        self.span_head = nn.Linear(hidden, len(SPAN_TAGS)) if config.spans else None
         self.post_init()
 
     def init_weights(self) -> None:
@@ -120,7 +128,8 @@ class ClaimTaggerModel(PreTrainedModel):
     def classify(self, hidden: torch.Tensor, token_target: torch.Tensor, num_targets: int) -> TaggerOutput:
         """Every head's logits from the encoder's token states (shared with the ONNX Runtime backend)."""
         pooled = self.dropout(self.pool(hidden, token_target, num_targets))                          # (N, H)
-        return TaggerOutput({head: layer(pooled) for head, layer in self.heads.items()})
+        spans = self.span_head(self.dropout(hidden)) if self.span_head is not None else None         # (B, T, tags)
+        return TaggerOutput({head: layer(pooled) for head, layer in self.heads.items()}, spans)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_target: torch.Tensor,
                 num_targets: int) -> TaggerOutput:

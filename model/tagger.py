@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -17,7 +17,8 @@ from factattr.data.segment import segment
 from factattr.errors import InputError
 
 from .checkpoint import load_checkpoint
-from .inference import predict_probs
+from .inference import Prediction, predict
+from .speakers import Mention, link_speakers
 
 
 # Articles per group that score_many scores together by default (the benchmark measures this setting).
@@ -37,6 +38,10 @@ class SentenceResult:
     end: int
     labels: dict[str, str]                  # head -> predicted label, heads in schema order
     probs: dict[str, dict[str, float]]      # head -> {label: probability}
+    # Models with the span head: {"text", "start", "end", "score"} in article offsets, and for a pronoun or
+    # role speaker "refers_to", the span that names it; None for narration or a sentence without a mention.
+    speaker: dict | None = None
+    cue: dict | None = None
 
     def __getattr__(self, name: str):
         heads = self.__dict__.get("labels") or {}
@@ -52,9 +57,11 @@ class SentenceResult:
         return self.probs[head][self.labels[head]]
 
     def to_dict(self) -> dict:
-        """``text``, ``start``, ``end``, then ``<head>`` for each head, then ``<head>_probs`` for each head."""
+        """``text``, ``start``, ``end``, then ``<head>`` for each head, then ``<head>_probs`` for each head,
+        then ``speaker`` and ``cue``."""
         return {"text": self.text, "start": self.start, "end": self.end, **self.labels,
-                **{f"{head}_probs": dict(p) for head, p in self.probs.items()}}
+                **{f"{head}_probs": dict(p) for head, p in self.probs.items()},
+                "speaker": self.speaker, "cue": self.cue}
 
 
 @dataclass(frozen=True)
@@ -137,7 +144,7 @@ class Tagger:
             if value not in allowed:
                 raise InputError(f"{name} must be {' or '.join(map(repr, allowed))}, got {value!r}")
         threads = threads or config.inference.threads
-        # Dynamic int8 scores each article in passes of its own (see predict_probs). Those passes are
+        # Dynamic int8 scores each article in passes of its own (see predict). Those passes are
         # small, so rather than split each over every thread, one article per thread is scored at once,
         # which was faster in both backends (README: speed).
         workers = threads if mode == "dynamic_int8" else 1
@@ -217,11 +224,23 @@ class Tagger:
 
     def _results(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> list[ArticleResult]:
         torch.set_num_threads(self.threads)  # process-wide in torch, so set for each call of this tagger
-        probs = predict_probs(self.model, self.tokenizer, texts, spans, self.windows_per_pass,
+        predictions = predict(self.model, self.tokenizer, texts, spans, self.windows_per_pass,
                               by_article=self.quantize == "dynamic_int8")
-        return [ArticleResult(text=text, sentences=tuple(self._sentence(text, span, {h: p[i] for h, p in article.items()})
-                                                         for i, span in enumerate(article_spans)))
-                for text, article_spans, article in zip(texts, spans, probs)]
+        return [self._article(text, article_spans, prediction)
+                for text, article_spans, prediction in zip(texts, spans, predictions)]
+
+    def _article(self, text: str, spans: Sequence[tuple[int, int]], prediction: Prediction) -> ArticleResult:
+        sentences = [self._sentence(text, span, {h: p[i] for h, p in prediction.probs.items()})
+                     for i, span in enumerate(spans)]
+        if prediction.spans is not None:
+            sentences = with_speakers(text, sentences, prediction.spans, self._narration())
+        return ArticleResult(text=text, sentences=tuple(sentences))
+
+    def _narration(self) -> tuple[str, str] | None:
+        """(head, label) of the reporter's own narration, which has no speaker, when the config names it."""
+        roles = getattr(self.config, "roles", None)
+        head, label = getattr(roles, "attribution", None), getattr(roles, "narration", None)
+        return (head, label) if head in self.labels and label in self.labels.get(head, ()) else None
 
     def _sentence(self, text: str, span: tuple[int, int], probs: dict) -> SentenceResult:
         start, end = span
@@ -229,6 +248,36 @@ class Tagger:
             text=text[start:end], start=start, end=end,
             labels={head: self.labels[head][int(p.argmax())] for head, p in probs.items()},
             probs={head: {label: float(x) for label, x in zip(self.labels[head], p)} for head, p in probs.items()})
+
+
+def with_speakers(text: str, sentences: list[SentenceResult], spans: list[dict],
+                  narration: tuple[str, str] | None) -> list[SentenceResult]:
+    """The sentences with their decoded speaker and cue in article offsets, pronoun and role speakers
+    linked to the span that names them (:mod:`factattr.model.speakers`). A sentence labelled as narration
+    keeps neither."""
+    placed = []
+    for sentence, found in zip(sentences, spans):
+        if narration is not None and sentence.labels[narration[0]] == narration[1]:
+            found = {}
+        marks = {field: _span(text, sentence.start, found.get(field)) for field in ("speaker", "cue")}
+        if marks["speaker"] is None:
+            marks["cue"] = None            # a cue without its speaker says nothing (notes 21.5)
+        placed.append(marks)
+    mentions = [Mention(m["speaker"]["start"], m["speaker"]["end"], m["speaker"]["text"]) for m in placed if m["speaker"]]
+    links = iter(link_speakers(mentions))
+    for marks in placed:
+        if marks["speaker"] is not None:
+            named = next(links)
+            marks["speaker"]["refers_to"] = ({"text": named.text, "start": named.start, "end": named.end}
+                                             if named is not None else None)
+    return [replace(sentence, **marks) for sentence, marks in zip(sentences, placed)]
+
+
+def _span(text: str, offset: int, found: tuple[int, int, float] | None) -> dict | None:
+    if found is None:
+        return None
+    start, end = offset + found[0], offset + found[1]
+    return {"text": text[start:end], "start": start, "end": end, "score": round(found[2], 4)}
 
 
 def _until_failure(texts: Iterable, failure: list) -> Iterator[str]:

@@ -23,19 +23,21 @@ class Window:
     sentences: list[int] = field(default_factory=list)   # article-level sentence indices, in order
     spans: list[tuple[int, int]] = field(default_factory=list)
     targets: list[bool] = field(default_factory=list)    # whether this window predicts that sentence
+    offsets: list = field(default_factory=list)          # per sentence, its tokens' character ranges in it
 
     def __len__(self) -> int:
         return len(self.input_ids)
 
 
 def _build(article: int, token_ids: Sequence[Sequence[int]], first: int, stop: int, target_range: range,
-           cls_id: int, sep_id: int, max_body: int) -> Window:
+           cls_id: int, sep_id: int, max_body: int, offsets: Sequence | None = None) -> Window:
     window = Window(article=article, input_ids=[cls_id])
     for i in range(first, stop):
         tokens = list(token_ids[i][:max_body]) or [sep_id]  # an empty sentence still gets one token
         begin = len(window.input_ids)
         window.input_ids.extend(tokens)
         window.spans.append((begin, begin + len(tokens)))
+        window.offsets.append(list(offsets[i][:max_body]) if offsets is not None else [])
         window.input_ids.append(sep_id)
         window.sentences.append(i)
         window.targets.append(i in target_range)
@@ -43,7 +45,7 @@ def _build(article: int, token_ids: Sequence[Sequence[int]], first: int, stop: i
 
 
 def pack_article(token_ids: Sequence[Sequence[int]], *, article: int = 0, max_length: int, context: bool,
-                 context_tokens: int, cls_id: int, sep_id: int) -> list[Window]:
+                 context_tokens: int, cls_id: int, sep_id: int, offsets: Sequence | None = None) -> list[Window]:
     """Pack one article's tokenised sentences (no special tokens) into windows.
 
     Args:
@@ -51,6 +53,7 @@ def pack_article(token_ids: Sequence[Sequence[int]], *, article: int = 0, max_le
         max_length: tokens per window, special tokens included.
         context: False puts every sentence alone in its own window (the no-context ablation).
         context_tokens: tokens of context kept on each side when an article needs several windows.
+        offsets: optionally, each sentence's tokens' character ranges (kept beside the tokens, for spans).
 
     Returns:
         Windows in order; each sentence index is a target in exactly one of them. A sentence longer
@@ -59,7 +62,8 @@ def pack_article(token_ids: Sequence[Sequence[int]], *, article: int = 0, max_le
     n = len(token_ids)
     max_body = max_length - 2
     if not context:
-        return [_build(article, token_ids, i, i + 1, range(i, i + 1), cls_id, sep_id, max_body) for i in range(n)]
+        return [_build(article, token_ids, i, i + 1, range(i, i + 1), cls_id, sep_id, max_body, offsets)
+                for i in range(n)]
     cost = [min(len(t), max_body) + 1 for t in token_ids]  # sentence plus its [SEP]
     capacity = max_length - 1                                # minus [CLS]
     windows, t = [], 0
@@ -81,7 +85,7 @@ def pack_article(token_ids: Sequence[Sequence[int]], *, article: int = 0, max_le
             while last - 1 > t and right + cost[last - 1] <= context_tokens:
                 last -= 1
                 right += cost[last]
-        windows.append(_build(article, token_ids, start, end, range(t, last), cls_id, sep_id, max_body))
+        windows.append(_build(article, token_ids, start, end, range(t, last), cls_id, sep_id, max_body, offsets))
         t = last
     return windows
 

@@ -12,7 +12,7 @@ from factattr.errors import CorpusError
 from .conftest import REPO
 
 TEXT = "Col. Ryan Dillon said 40 strikes hit Raqqa. He added that the rest come. Raqqa is on the river."
-SENTENCES = [(0, 43, "us_coalition"), (44, 75, "us_coalition"), (76, 99, "none")]
+SENTENCES = [(0, 43, True), (44, 72, True), (73, 95, False)]
 RECORD = {"id": "x", "entities": [{"entity": "E1", "start": 0, "end": 16}],
           "sentences": [{"i": 0, "speaker": {"start": 0, "end": 16, "kind": "name"}, "cue": {"start": 17, "end": 21},
                          "entity": "E1"},
@@ -52,7 +52,7 @@ def test_bad_spans_are_named(changes, problem):
 
 def test_coverage_both_ways():
     missing = dict(RECORD, sentences=RECORD["sentences"][:1])
-    assert any("sentence 1: attributed" in p for p in check_spans(parse_record(missing, "h"), TEXT, SENTENCES))
+    assert any("sentence 1: attributed but has no span record" in p for p in check_spans(parse_record(missing, "h"), TEXT, SENTENCES))
     narration = dict(RECORD, sentences=RECORD["sentences"] + [{"i": 2, "speaker": None, "cue": None, "entity": "E1"}])
     assert any("narration" in p for p in check_spans(parse_record(narration, "h"), TEXT, SENTENCES))
 
@@ -81,7 +81,7 @@ def test_the_corpus_spans_cover_every_attributed_written_sentence():
         if not line:
             continue
         article = json.loads(line)
-        sentences = [(s["start"], s["end"], s["source"]) for s in article["sentences"]]
+        sentences = [(s["start"], s["end"], s["source"] != "none") for s in article["sentences"]]
         assert check_spans(spans[article["id"]], article["text"], sentences) == [], article["id"]
         checked += 1
     assert checked >= 500

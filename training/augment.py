@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 
 from factattr.data.types import Article
+from factattr.model.spans import FIELDS
 
 STRIPPED = {",", "'", "\u2019", "\u2018"}
 
@@ -41,11 +42,42 @@ def scrape(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[tuple[int
 def maybe_scrape(articles: list[Article], probability: float,
                  rng: random.Random) -> tuple[list[str], list[list[tuple[int, int]]]]:
     """Texts and gold spans of the articles, each scraped with the given probability."""
-    texts, spans = [], []
+    texts, spans, _ = scrape_with_targets(articles, probability, rng)
+    return texts, spans
+
+
+def scrape_with_targets(articles: list[Article], probability: float, rng: random.Random):
+    """As :func:`maybe_scrape`, and each sentence's speaker and cue as ranges relative to the sentence in
+    the text as given (``None`` for a sentence of an article without span annotations)."""
+    texts, spans, targets = [], [], []
     for article in articles:
         text, article_spans = article.text, article.spans
+        marks = [(m["start"], m["end"]) for s in article.sentences for m in _marks(s) if m is not None]
         if probability > 0 and rng.random() < probability:
-            text, article_spans = scrape(text, article_spans)
+            text, moved = scrape(text, article_spans + marks)
+            article_spans, marks = moved[:len(article_spans)], moved[len(article_spans):]
         texts.append(text)
         spans.append(article_spans)
-    return texts, spans
+        targets.append(_relative_targets(article, article_spans, iter(marks)))
+    return texts, spans, targets
+
+
+def _marks(sentence) -> list:
+    return [sentence.extra.get(field) for field in FIELDS] if "speaker" in sentence.extra else []
+
+
+def _relative_targets(article: Article, spans: list[tuple[int, int]], marks) -> list[dict | None]:
+    out = []
+    for sentence, (start, _) in zip(article.sentences, spans):
+        if "speaker" not in sentence.extra:
+            out.append(None)
+            continue
+        target = {}
+        for field in FIELDS:
+            if sentence.extra.get(field) is None:
+                target[field] = None
+            else:
+                a, b = next(marks)
+                target[field] = (a - start, b - start)
+        out.append(target)
+    return out

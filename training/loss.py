@@ -10,6 +10,7 @@ import torch
 from sklearn.utils.class_weight import compute_class_weight
 
 from factattr.data.types import Article
+from factattr.model.spans import IGNORE
 
 
 def class_weights(labels: Sequence[int], n: int, mode: str) -> torch.Tensor:
@@ -53,12 +54,13 @@ class TaggingLoss:
     """
 
     def __init__(self, label_ids: dict[str, dict[str, int]], head_weights: dict[str, float],
-                 class_weights: dict[str, torch.Tensor], label_smoothing: float, soft: bool):
+                 class_weights: dict[str, torch.Tensor], label_smoothing: float, soft: bool, span_weight: float = 0.0):
         self.label_ids = label_ids
         self.head_weights = head_weights
         self.class_weights = class_weights
         self.label_smoothing = label_smoothing
         self.soft = soft
+        self.span_weight = span_weight      # 0 without the span head
 
     @classmethod
     def for_articles(cls, config, articles: Sequence[Article]) -> "TaggingLoss":
@@ -69,7 +71,7 @@ class TaggingLoss:
                    for head, ids in label_ids.items()}
         soft = any(s.probs is not None for a in articles for s in a.sentences)
         return cls(label_ids, {head: config.head_weight(head) for head in label_ids}, weights,
-                   config.training.label_smoothing, soft)
+                   config.training.label_smoothing, soft, config.training.span_weight if config.model.spans else 0.0)
 
     def targets(self, articles: Sequence[Article]) -> dict:
         return sentence_targets(articles, self.label_ids, self.soft)
@@ -78,10 +80,23 @@ class TaggingLoss:
         dtype = torch.float if self.soft else torch.long
         return {head: torch.tensor([targets[key][head] for key in keys], dtype=dtype) for head in self.label_ids}
 
-    def __call__(self, logits: dict[str, torch.Tensor], targets: dict[str, torch.Tensor]) -> torch.Tensor:
+    def __call__(self, logits: dict[str, torch.Tensor], targets: dict[str, torch.Tensor],
+                 span_logits: torch.Tensor | None = None, span_tags: torch.Tensor | None = None) -> torch.Tensor:
         total = None
         for head, weight in self.head_weights.items():
             loss = weight * torch.nn.functional.cross_entropy(logits[head], targets[head], weight=self.class_weights[head],
                                                               label_smoothing=self.label_smoothing)
             total = loss if total is None else total + loss
+        if self.span_weight and span_logits is not None and span_tags is not None and (span_tags != IGNORE).any():
+            total = total + self.span_weight * torch.nn.functional.cross_entropy(
+                span_logits.reshape(-1, span_logits.size(-1)), span_tags.reshape(-1), ignore_index=IGNORE)
         return total
+
+    def span_targets(self, articles: Sequence[Article], spans: Sequence[Sequence[dict | None]]) -> dict:
+        """``(article, sentence) -> {"speaker": (start, end) | None, "cue": ...}`` relative to the sentence,
+        for the sentences whose article has span annotations (``spans[a][s]``: article offsets, from
+        :func:`factattr.training.augment.maybe_scrape`, so they follow a scraped text)."""
+        if not self.span_weight:
+            return {}
+        return {(ai, si): sentence_spans for ai, article in enumerate(spans) for si, sentence_spans in enumerate(article)
+                if sentence_spans is not None}

@@ -30,9 +30,10 @@ from factattr.eval.metrics import macro_f1
 from factattr.model.checkpoint import (atomic_directory, build_model, load_checkpoint, recover_directory,
                                        save_checkpoint)
 from factattr.model.inference import encode_articles, predict_probs
+from factattr.model.spans import tag_tensor
 from factattr.model.windows import collate
 
-from .augment import maybe_scrape
+from .augment import maybe_scrape, scrape_with_targets
 from .calibrate import calibrate_checkpoint
 from .loss import TaggingLoss, sentence_targets  # noqa: F401  (sentence_targets: part of this module's API)
 
@@ -256,16 +257,18 @@ def train_epoch(model, tokenizer, loss: TaggingLoss, optimizer, scheduler, train
     model.train()
     rng = random.Random(tc.seed * 1000 + epoch)
     articles = epoch_articles(train_articles, source_weights(config), rng)
-    texts, spans = maybe_scrape(articles, tc.augment_scraped, rng)
+    texts, spans, marks = scrape_with_targets(articles, tc.augment_scraped, rng)
     alone = [rng.random() < tc.context_dropout for _ in articles]
     windows = encode_articles(tokenizer, model, texts, spans, alone)
-    targets = loss.targets(articles)
+    targets, span_targets = loss.targets(articles), loss.span_targets(articles, marks)
     bar = tqdm(epoch_batches(windows, tc, epoch), desc=f"epoch {epoch}/{tc.epochs}", disable=not progress, unit="step")
     losses: list[float] = []
     for members in bar:
-        batch = collate([windows[i] for i in members], tokenizer.pad_token_id)
+        step_windows = [windows[i] for i in members]
+        batch = collate(step_windows, tokenizer.pad_token_id)
         result = model(batch.input_ids, batch.attention_mask, batch.token_target, batch.num_targets)
-        step_loss = loss(result.logits, loss.batch_targets(targets, batch.target_keys))
+        tags = tag_tensor(step_windows, batch.input_ids.size(1), span_targets) if span_targets else None
+        step_loss = loss(result.logits, loss.batch_targets(targets, batch.target_keys), result.span_logits, tags)
         optimizer.zero_grad(set_to_none=True)
         step_loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)

@@ -1,0 +1,114 @@
+"""The speaker-and-cue token head: tags from spans and back, training on span annotations, results with
+speaker, cue and the span a pronoun refers to."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from factattr.config import load_config
+from factattr.data.corpus import load_data
+from factattr.data.standoff import text_hash
+from factattr.model.spans import TAGS, decode, sentence_tags
+from factattr.model.tagger import Tagger
+from factattr.training.train import train
+
+from .conftest import REPO, make_article, tiny_overrides
+
+OFFSETS = [(0, 3), (4, 10), (11, 15), (16, 20), (21, 23), (24, 30)]   # "The Syrian army said it retook"
+
+
+def test_tags_mark_the_tokens_a_span_overlaps():
+    tags = sentence_tags(OFFSETS, {"speaker": (0, 15), "cue": (16, 20)})
+    assert [TAGS[t] for t in tags] == ["B-speaker", "I-speaker", "I-speaker", "B-cue", "O", "O"]
+    assert sentence_tags(OFFSETS, {"speaker": None, "cue": None}) == [0] * 6
+
+
+def test_decode_takes_the_likeliest_run_back_to_characters():
+    probs = np.full((6, len(TAGS)), 0.02)
+    for t, tag in enumerate([1, 2, 2, 3, 0, 0]):
+        probs[t, tag] = 0.92
+    probs[4, 1] = 0.5   # a weaker lone speaker guess: argmax is still O there
+    found = decode(probs, OFFSETS)
+    assert found["speaker"][:2] == (0, 15) and found["cue"][:2] == (16, 20)
+    assert decode(np.eye(len(TAGS))[[0] * 6], OFFSETS) == {"speaker": None, "cue": None}
+
+
+# Speaker and cue of each synthetic template (tests/conftest.py), and one that continues with "It".
+MARKS = {"The Syrian army said": ("The Syrian army", "said"), "Iraqi commanders announced": ("Iraqi commanders", "announced"),
+         "The coalition said": ("The coalition", "said"), "A military source told SANA": ("A military source", "told SANA"),
+         "The Observatory warned": ("The Observatory", "warned")}
+
+
+def span_records(articles: list[dict]) -> list[dict]:
+    records = []
+    for article in articles:
+        text, sentences = article["text"], []
+        for i, s in enumerate(article["sentences"]):
+            if s["source"] == "none":
+                continue
+            sentence = text[s["start"]:s["end"]]
+            opener = next(k for k in MARKS if sentence.startswith(k))
+            speaker, cue = MARKS[opener]
+            cue_at = s["start"] + sentence.index(cue, len(speaker))
+            sentences.append({"i": i, "speaker": {"start": s["start"], "end": s["start"] + len(speaker), "kind": "name"},
+                              "cue": {"start": cue_at, "end": cue_at + len(cue)}, "entity": f"E{i}"})
+        entities = [{"entity": r["entity"], "start": r["speaker"]["start"], "end": r["speaker"]["end"]} for r in sentences]
+        records.append({"id": article["id"], "sha256": text_hash(text), "entities": entities, "sentences": sentences})
+    return records
+
+
+@pytest.fixture(scope="module")
+def span_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("spans")
+    rng = random.Random(0)
+    articles = [make_article(i, rng) for i in range(24)]
+    (root / "corpus.jsonl").write_text("".join(json.dumps(a) + "\n" for a in articles), encoding="utf-8")
+    (root / "spans.jsonl").write_text("".join(json.dumps(r) + "\n" for r in span_records(articles)), encoding="utf-8")
+    sources = json.dumps([{"name": "written", "corpus": str(root / "corpus.jsonl"), "spans": str(root / "spans.jsonl")}])
+    overrides = [o for o in tiny_overrides(root / "corpus.jsonl", root / "run", **{
+        "training.epochs": 10, "training.patience": 10, "training.lr": 3e-3, "model.spans": "true"})
+        if not o.startswith("data.corpus=")] + [f"data.sources={sources}"]
+    config = load_config(REPO / "configs" / "tiny.yaml", overrides)
+    return config, articles, train(config, progress=False)
+
+
+def test_loaded_articles_carry_their_spans(span_run):
+    config, articles, _ = span_run
+    loaded = [a for split in load_data(config).splits.values() for a in split]
+    sentence = next(s for a in loaded for s in a.sentences if s.labels["source"] == "syrian_army")
+    assert sentence.text[: sentence.extra["speaker"]["end"] - sentence.start] == "The Syrian army"
+    narration = next(s for a in loaded for s in a.sentences if s.labels["source"] == "none")
+    assert narration.extra["speaker"] is None and narration.extra["cue"] is None
+
+
+def test_results_carry_speaker_cue_and_what_a_pronoun_refers_to(span_run):
+    _, articles, checkpoint = span_run
+    tagger = Tagger.load(checkpoint, backend="torch")
+    text = articles[0]["text"] + " It said the strikes would go on."
+    result = tagger.score(text)
+    found = 0
+    for s in result.sentences:
+        record = s.to_dict()
+        assert set(record) >= {"speaker", "cue"}
+        for field in ("speaker", "cue"):
+            mark = record[field]
+            if mark is not None:
+                assert text[mark["start"]:mark["end"]] == mark["text"] and s.start <= mark["start"] < mark["end"] <= s.end
+        if s.source != "none" and s.speaker is not None:
+            found += 1
+            opener = next((k for k in MARKS if s.text.startswith(k)), None)
+            if opener is not None:
+                assert s.speaker["text"] == MARKS[opener][0] and s.cue["text"] == MARKS[opener][1]
+        if s.source == "none":
+            assert s.speaker is None and s.cue is None
+    assert found >= 4, [s.to_dict() for s in result.sentences]
+
+
+def test_a_model_without_the_span_head_gives_none(tagger):
+    result = tagger.score("The army said it retook the town. It added that 20 were killed.")
+    assert all(s.speaker is None and s.cue is None for s in result.sentences)
+    assert all(d["speaker"] is None for d in result.to_dict()["sentences"])
