@@ -24,11 +24,12 @@ from factattr.data.segment import segment
 from factattr.data.types import Article
 from factattr.errors import ConfigError
 from factattr.model.checkpoint import check_schema, read_checkpoint_config
+from factattr.model.spans import FIELDS as SPAN_FIELDS
 from factattr.model.tagger import Tagger
 
 from .align import align
 from .baselines import MajorityBaseline, RuleBaseline, TfidfBaseline
-from .metrics import bootstrap_macro_f1, calibration, head_metrics, macro_f1, paired_bootstrap
+from .metrics import bootstrap_macro_f1, calibration, head_metrics, macro_f1, paired_bootstrap, span_f1
 from .plots import confusion_png, reliability_png
 from .report_html import write_report_html
 from .report_md import render_markdown
@@ -61,6 +62,10 @@ class EvalReport:
             for other, by_head in entry.get("comparisons", {}).items():
                 lines.append(f"  model minus {other}: " + "; ".join(
                     f"{h} {c['difference']:+.3f} [{c['ci95'][0]:+.3f}, {c['ci95'][1]:+.3f}]" for h, c in by_head.items()))
+        for field, m in r.get("spans", {}).items():
+            lines.append(f"{field} spans: exact F1 {m['exact']['f1']:.3f} (P {m['exact']['precision']:.3f}, R "
+                         f"{m['exact']['recall']:.3f}), overlap F1 {m['overlap']['f1']:.3f}; {m['gold']} gold, "
+                         f"{m['predicted']} predicted")
         model = r["systems"]["model"]
         lines.append("model macro-F1 95% CI: " + ", ".join(
             "{} [{:.3f}, {:.3f}]".format(h, *model[h]["macro_f1_ci95"]) for h in heads)
@@ -95,6 +100,8 @@ class Predictions:
     systems: dict[str, dict[str, tuple[list[str], np.ndarray]]]
     model_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    # (gold, predicted) speaker-and-cue marks of the aligned sentences that have span annotations
+    span_pairs: list[tuple[dict, dict]] = field(default_factory=list)
 
 
 def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data: Sequence[str] | None = None,
@@ -181,7 +188,16 @@ def collect_predictions(taggers: dict[str, Tagger], articles: list[Article], nam
             probs = np.array([[results[position[r["article"]]].sentences[r["pred_index"]].probs[head][label]
                                for label in labels] for r in rows]).reshape(len(rows), len(labels))
             systems[system][head] = ([labels[int(i)] for i in probs.argmax(-1)], probs)
-    return Predictions(name, articles, pred_spans, rows, totals, systems, round(seconds["model"], 2))
+    span_pairs = [(articles[position[r["article"]]].sentences[r["index"]].extra,
+                   vars_of(scored["model"][position[r["article"]]].sentences[r["pred_index"]])) for r in rows
+                  if "speaker" in articles[position[r["article"]]].sentences[r["index"]].extra]
+    return Predictions(name, articles, pred_spans, rows, totals, systems, round(seconds["model"], 2),
+                       span_pairs=span_pairs if taggers["model"].model.config.spans else [])
+
+
+def vars_of(sentence) -> dict:
+    """A scored sentence's speaker and cue as the corpus stores them (article offsets)."""
+    return {field: getattr(sentence, field) for field in SPAN_FIELDS}
 
 
 def align_gold(articles: list[Article], pred_spans: list[list[tuple[int, int]]]) -> tuple[list[dict], dict]:
@@ -245,6 +261,9 @@ def score_systems(p: Predictions, config: Config, compared: Sequence[str] = ()) 
                for head in labels}
         for name in compared}
     results["errors"] = _worst_errors(p.rows, p.systems["model"], labels, config.evaluation.worst_errors)
+    if p.span_pairs:
+        results["spans"] = {field: span_f1([(g.get(field), m.get(field)) for g, m in p.span_pairs])
+                            for field in SPAN_FIELDS}
     return results
 
 

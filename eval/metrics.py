@@ -110,3 +110,19 @@ def paired_bootstrap(gold: Sequence[str], pred_a: Sequence[str], pred_b: Sequenc
     out["ci95"] = [float(x) for x in np.percentile(diffs, [2.5, 97.5])]
     out["a_ahead"] = float(np.mean(np.array(diffs) > 0))
     return out
+
+
+def span_f1(pairs: Sequence[tuple[dict | None, dict | None]]) -> dict:
+    """Exact-match and overlap precision, recall and F1 of predicted character spans against gold ones,
+    one (gold, predicted) pair per sentence (``None`` where a side has no span)."""
+    gold = sum(g is not None for g, _ in pairs)
+    predicted = sum(p is not None for _, p in pairs)
+    out = {"gold": gold, "predicted": predicted}
+    for name, hit in (("exact", lambda g, p: (g["start"], g["end"]) == (p["start"], p["end"])),
+                      ("overlap", lambda g, p: g["start"] < p["end"] and p["start"] < g["end"])):
+        right = sum(1 for g, p in pairs if g is not None and p is not None and hit(g, p))
+        precision = right / predicted if predicted else 0.0
+        recall = right / gold if gold else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        out[name] = {"precision": precision, "recall": recall, "f1": f1}
+    return out

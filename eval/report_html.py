@@ -9,7 +9,7 @@ from pathlib import Path
 
 from factattr.view import environment, write_text_atomic
 
-from .report_md import HEADS, _f, _f1_ci
+from .report_md import _f, _f1_ci
 
 RENDERED = "report.html"
 
@@ -27,7 +27,7 @@ def render_report_html(results: dict, labels: dict, out_dir: str | Path) -> str:
     env.globals["zip"] = zip
     pictures = {key: _embedded(Path(out_dir) / name) for key, name in results.get("pictures", {}).items()}
     return env.get_template("report.html").render(title=f"factattr evaluation: {results['data']}", r=results,
-                                                  labels=labels, heads=HEADS, pictures=pictures)
+                                                  labels=labels, heads=list(labels), pictures=pictures)
 
 
 def write_report_html(results: dict, labels: dict, out_dir: str | Path) -> Path:

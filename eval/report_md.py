@@ -56,8 +56,21 @@ def render_markdown(r: dict, labels: dict) -> str:
                 out.append(f"| {name} | {head} | {c['difference'] * 100:+.1f} | [{c['ci95'][0] * 100:+.1f}, "
                            f"{c['ci95'][1] * 100:+.1f}] | {c['a_ahead']:.0%} | {c['only_a_right']} | {c['only_b_right']} |")
     out += _model_sections(r, labels)
+    out += _spans_section(r)
     out += _errors_section(r, heads)
     return "\n".join(out) + "\n"
+
+
+def _spans_section(r: dict) -> list[str]:
+    """Speaker and cue spans against the annotated ones, on the aligned sentences that have annotations."""
+    if not r.get("spans"):
+        return []
+    out = ["", "## Speaker and cue spans", "",
+           "| span | gold | predicted | exact P | exact R | exact F1 | overlap F1 |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for field, m in r["spans"].items():
+        out.append(f"| {field} | {m['gold']} | {m['predicted']} | {_f(m['exact']['precision'])} | "
+                   f"{_f(m['exact']['recall'])} | {_f(m['exact']['f1'])} | {_f(m['overlap']['f1'])} |")
+    return out
 
 
 def _model_sections(r: dict, labels: dict) -> list[str]:

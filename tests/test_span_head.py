@@ -112,3 +112,15 @@ def test_a_model_without_the_span_head_gives_none(tagger):
     result = tagger.score("The army said it retook the town. It added that 20 were killed.")
     assert all(s.speaker is None and s.cue is None for s in result.sentences)
     assert all(d["speaker"] is None for d in result.to_dict()["sentences"])
+
+
+def test_evaluation_reports_span_scores(span_run, tmp_path):
+    from factattr.eval.evaluate import run_evaluation
+
+    config, _, checkpoint = span_run
+    report = run_evaluation(checkpoint, config=config, out=tmp_path / "report", baselines=False, progress=False)
+    spans = report.results["spans"]
+    assert set(spans) == {"speaker", "cue"} and spans["speaker"]["gold"] > 0
+    assert 0.0 <= spans["speaker"]["exact"]["f1"] <= spans["speaker"]["overlap"]["f1"] <= 1.0
+    assert "speaker spans: exact F1" in report.summary()
+    assert "## Speaker and cue spans" in (tmp_path / "report" / "report.md").read_text(encoding="utf-8")

@@ -35,7 +35,8 @@ def test_score_labels_sentences_with_offsets_and_probabilities(tagger):
 def test_to_dict_is_json_ready(tagger):
     data = tagger.score(ARTICLE).to_dict()
     assert json.loads(json.dumps(data)) == data
-    assert data["sentences"][0].keys() == {"text", "start", "end", "source", "claim_type", "source_probs", "claim_type_probs"}
+    assert data["sentences"][0].keys() == {"text", "start", "end", "source", "claim_type", "source_probs", "claim_type_probs",
+                                           "speaker", "cue"}
 
 
 @pytest.mark.parametrize("bad, message", [

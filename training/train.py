@@ -191,6 +191,9 @@ def training_articles(config: Config, data: LoadedData) -> tuple[list[Article], 
                           "articles; both must be non-empty (check data.sources and the split fractions; articles split by "
                           "same-event cluster, so alike undated articles fall together: give dates or raise "
                           "data.event_similarity)")
+    if config.model.spans and not any("speaker" in s.extra for a in train_articles for s in a.sentences):
+        raise ConfigError("model.spans is on but no training article has speaker and cue annotations; add `spans` "
+                          "files to data.sources (e.g. data/spans/spans.jsonl), or set model.spans: false")
     return train_articles, dev_articles
 
 
