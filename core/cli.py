@@ -139,7 +139,17 @@ def _table(name: str, result, labels: dict[str, list[str]]) -> str:
         text = text if len(text) <= 70 else text[:67] + "..."
         lines.append(f"{s.start:>5}-{s.end:<5}  " + "".join(f"{s.labels[head]:<{w}}{s.score(head):>5.2f}  "
                                                             for head, w in widths.items()) + text)
+        if s.speaker is not None:
+            lines.append(" " * 13 + _who(s))
     return "\n".join(lines)
+
+
+def _who(s) -> str:
+    """``speaker: "he" (= "Col. Ryan Dillon") [10-12], cue: "said" [13-17]`` under a sentence."""
+    speaker, cue = s.speaker, s.cue
+    named = f' (= "{speaker["refers_to"]["text"]}")' if speaker.get("refers_to") else ""
+    out = f'speaker: "{speaker["text"]}"{named} [{speaker["start"]}-{speaker["end"]}]'
+    return out + (f', cue: "{cue["text"]}" [{cue["start"]}-{cue["end"]}]' if cue else "")
 
 
 def _labels_from(args: argparse.Namespace):

@@ -255,6 +255,9 @@ class InferenceConfig(_Strict):
                              "after the first load): the same scores, and with dynamic_int8 the fastest CPU path.")
     quantize: Quantize = Field("none", description="dynamic_int8 quantises the encoder's linear layers (in the "
                                "chosen backend) for faster CPU scoring.")
+    speaker_sources: bool = Field(False, description="With the span head: decide the attribution head's label once "
+                                  "per speaker, from all the sentences whose speaker mentions resolve to it (a bare "
+                                  "'X said' late in an article takes the side X's first, described mention showed).")
 
 
 class Config(_Strict):

@@ -10,6 +10,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import unicodedata
 
+import numpy as np
 import torch
 
 from factattr.config import BACKENDS, QUANTIZE_MODES
@@ -18,7 +19,7 @@ from factattr.errors import InputError
 
 from .checkpoint import load_checkpoint
 from .inference import Prediction, predict
-from .speakers import Mention, link_speakers
+from .speakers import Mention, entities, link_speakers
 
 
 # Articles per group that score_many scores together by default (the benchmark measures this setting).
@@ -38,8 +39,9 @@ class SentenceResult:
     end: int
     labels: dict[str, str]                  # head -> predicted label, heads in schema order
     probs: dict[str, dict[str, float]]      # head -> {label: probability}
-    # Models with the span head: {"text", "start", "end", "score"} in article offsets, and for a pronoun or
-    # role speaker "refers_to", the span that names it; None for narration or a sentence without a mention.
+    # Models with the span head: {"text", "start", "end", "score"} in article offsets; a speaker also has
+    # "refers_to" (for a pronoun or role, the span that names it) and "entity" (the same number for every
+    # mention of one speaker in the article). None for narration or a sentence without a mention.
     speaker: dict | None = None
     cue: dict | None = None
 
@@ -233,7 +235,10 @@ class Tagger:
         sentences = [self._sentence(text, span, {h: p[i] for h, p in prediction.probs.items()})
                      for i, span in enumerate(spans)]
         if prediction.spans is not None:
-            sentences = with_speakers(text, sentences, prediction.spans, self._narration())
+            narration = self._narration()
+            sentences = with_speakers(text, sentences, prediction.spans, narration)
+            if self.config.inference.speaker_sources and narration is not None:
+                sentences = pool_by_speaker(sentences, *narration)
         return ArticleResult(text=text, sentences=tuple(sentences))
 
     def _narration(self) -> tuple[str, str] | None:
@@ -264,13 +269,36 @@ def with_speakers(text: str, sentences: list[SentenceResult], spans: list[dict],
             marks["cue"] = None            # a cue without its speaker says nothing (notes 21.5)
         placed.append(marks)
     mentions = [Mention(m["speaker"]["start"], m["speaker"]["end"], m["speaker"]["text"]) for m in placed if m["speaker"]]
-    links = iter(link_speakers(mentions))
+    links, ids = iter(link_speakers(mentions)), iter(entities(mentions))
     for marks in placed:
         if marks["speaker"] is not None:
             named = next(links)
             marks["speaker"]["refers_to"] = ({"text": named.text, "start": named.start, "end": named.end}
                                              if named is not None else None)
+            marks["speaker"]["entity"] = next(ids)
     return [replace(sentence, **marks) for sentence, marks in zip(sentences, placed)]
+
+
+def pool_by_speaker(sentences: list[SentenceResult], head: str, narration: str) -> list[SentenceResult]:
+    """Decide ``head`` once per speaker: the sentences whose speakers resolve to one naming span share the
+    normalised geometric mean of their ``head`` probabilities (narration left out), so a bare "X said"
+    takes the side that X's described mention made clear."""
+    groups: dict[int, list[int]] = {}
+    for i, s in enumerate(sentences):
+        if s.speaker is not None and s.labels[head] != narration:
+            groups.setdefault(s.speaker["entity"], []).append(i)
+    names = list(sentences[0].probs[head]) if sentences else []
+    out = list(sentences)
+    for members in (m for m in groups.values() if len(m) > 1):
+        logs = np.log(np.array([[sentences[i].probs[head][n] for n in names] for i in members]) + 1e-9).mean(0)
+        logs[names.index(narration)] = -np.inf
+        pooled = np.exp(logs - logs.max())
+        pooled /= pooled.sum()
+        probs = {n: float(p) for n, p in zip(names, pooled)}
+        for i in members:
+            out[i] = replace(out[i], labels={**out[i].labels, head: names[int(pooled.argmax())]},
+                             probs={**out[i].probs, head: probs})
+    return out
 
 
 def _span(text: str, offset: int, found: tuple[int, int, float] | None) -> dict | None:

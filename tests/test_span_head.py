@@ -124,3 +124,40 @@ def test_evaluation_reports_span_scores(span_run, tmp_path):
     assert 0.0 <= spans["speaker"]["exact"]["f1"] <= spans["speaker"]["overlap"]["f1"] <= 1.0
     assert "speaker spans: exact F1" in report.summary()
     assert "## Speaker and cue spans" in (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
+
+
+def _result(i: int, label: str, probs: list[float], speaker: dict | None):
+    from factattr.model.tagger import SentenceResult
+
+    names = ["army", "other", "none"]
+    return SentenceResult(text="x", start=i, end=i + 1, labels={"who": label},
+                          probs={"who": dict(zip(names, probs))}, speaker=speaker)
+
+
+def test_pooling_decides_the_label_once_per_speaker():
+    from factattr.model.tagger import pool_by_speaker
+
+    described = _result(0, "army", [0.9, 0.08, 0.02], {"entity": 0})
+    bare = _result(1, "other", [0.4, 0.55, 0.05], {"entity": 0})          # "X said", far from X's description
+    someone_else = _result(2, "other", [0.1, 0.85, 0.05], {"entity": 1})
+    narration = _result(3, "none", [0.05, 0.05, 0.9], None)
+    pooled = pool_by_speaker([described, bare, someone_else, narration], "who", "none")
+    assert [s.labels["who"] for s in pooled] == ["army", "army", "other", "none"]
+    assert pooled[0].probs["who"] == pooled[1].probs["who"] and pooled[1].probs["who"]["none"] == 0.0
+    assert pytest.approx(sum(pooled[1].probs["who"].values())) == 1.0
+    assert pooled[2] is someone_else and pooled[3] is narration
+
+
+def test_speakers_are_numbered_and_pronouns_linked():
+    from factattr.model.tagger import with_speakers
+
+    text = "Col. Ryan Dillon said 40 strikes hit Raqqa. He added more would come. Dillon said so."
+    sentences = [_result(0, "army", [1, 0, 0], None) for _ in range(3)]
+    sentences = [s.__class__(**{**s.__dict__, "start": a, "end": b}) for s, (a, b) in
+                 zip(sentences, [(0, 43), (44, 69), (70, 85)])]
+    spans = [{"speaker": (0, 16, 0.9), "cue": (17, 21, 0.9)}, {"speaker": (0, 2, 0.9), "cue": (3, 8, 0.9)},
+             {"speaker": (0, 6, 0.9), "cue": (7, 11, 0.9)}]
+    placed = with_speakers(text, sentences, spans, ("who", "none"))
+    assert [p.speaker["text"] for p in placed] == ["Col. Ryan Dillon", "He", "Dillon"]
+    assert placed[1].speaker["refers_to"]["text"] == "Col. Ryan Dillon" and placed[1].cue["text"] == "added"
+    assert placed[0].speaker["entity"] == placed[1].speaker["entity"] == placed[2].speaker["entity"]
