@@ -9,7 +9,7 @@ from pathlib import Path
 
 from factattr.view import environment, write_text_atomic
 
-from .report_md import HEADS, _f, _f1_ci
+from .report_md import _f, _f1_ci
 
 RENDERED = "report.html"
 
@@ -20,14 +20,14 @@ def _embedded(path: Path) -> str:
 
 
 def render_report_html(results: dict, labels: dict, out_dir: str | Path) -> str:
-    """The page for an evaluation's results (the ``report.json`` dict); its PNG pictures are read from
-    ``out_dir``, where the evaluation wrote them."""
+    """The page for an evaluation's results (the ``report.json`` dict); ``labels``: ``{head: [labels]}`` in
+    the schema's order; its PNG pictures are read from ``out_dir``, where the evaluation wrote them."""
     env = environment()
     env.filters.update(f=_f, f1_ci=_f1_ci, points=lambda x: f"{x * 100:+.1f}")
     env.globals["zip"] = zip
     pictures = {key: _embedded(Path(out_dir) / name) for key, name in results.get("pictures", {}).items()}
     return env.get_template("report.html").render(title=f"factattr evaluation: {results['data']}", r=results,
-                                                  labels=labels, heads=HEADS, pictures=pictures)
+                                                  labels=labels, heads=list(labels), pictures=pictures)
 
 
 def write_report_html(results: dict, labels: dict, out_dir: str | Path) -> Path:
