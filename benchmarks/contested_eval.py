@@ -73,8 +73,9 @@ def precision_at(groups: list[dict], judged: dict[tuple, bool], k: int) -> tuple
     return sum(v is True for v in top) / max(len(top), 1), top.count(False), top.count(None)
 
 
-def print_todo(files: list[Path], judged: dict[tuple, bool]) -> None:
-    """Every unjudged pair of the lists, shuffled, with both sentences: for the person judging."""
+def print_todo(files: list[Path], judged: dict[tuple, bool], attribution: str) -> None:
+    """Every unjudged pair of the lists, shuffled, with both sentences (and each claim's label under the
+    ``attribution`` head): for the person judging."""
     texts, pairs = {}, set()
     for path in files:
         for group in read_groups(path):
@@ -86,7 +87,7 @@ def print_todo(files: list[Path], judged: dict[tuple, bool]) -> None:
         print(json.dumps({"a": a, "b": b}))
         for key in (a, b):
             c = texts[key]
-            print(f"   {c['outlet']} {c['date']} {c['source']}: {c['text'][:400]}")
+            print(f"   {c['outlet']} {c['date']} {c[attribution]}: {c['text'][:400]}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,12 +98,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="the realtrain articles, to check the judged texts' sha256 (skipped when absent)")
     parser.add_argument("--k", type=int, nargs="+", default=[10, 30])
     parser.add_argument("--todo", action="store_true", help="print the unjudged pairs instead of scoring")
+    parser.add_argument("--config", default=str(REPO / "configs" / "default.yaml"),
+                        help="config whose roles name the attribution head of the groups' claims (--todo)")
     args = parser.parse_args(argv)
     path = Path(args.judgments)
     judged = read_judgments(path, Path(args.texts)) if path.is_file() else {}
     files = [Path(p) for p in args.contested]
     if args.todo:
-        print_todo(files, judged)
+        from factattr.config import load_config
+        from factattr.ledger.claims import ledger_roles
+
+        print_todo(files, judged, ledger_roles(load_config(args.config, check_files=False).roles).attribution)
         return 0
     print(f"{'file':<40}{'groups':>7}" + "".join(f"{'P@' + str(k):>8}{'wrong':>6}{'unjdg':>6}" for k in args.k))
     for file in files:

@@ -85,9 +85,10 @@ def time_pages(pages: list[tuple[str, Path]], repeat: int) -> None:
 
 
 def _filter_seconds(driver) -> float | None:
-    """A view page's response to a filter: untick the first source, until the page's layout is done."""
+    """A view page's response to a filter: untick the colour head's (the source's) first label, until the
+    page's layout is done."""
     return driver.execute_script(
-        "var box = document.querySelector('#f-source input'); if (!box) { return null; }"
+        "var box = document.querySelector('#f-h0 input'); if (!box) { return null; }"
         "var start = performance.now(); box.click(); document.body.getBoundingClientRect();"
         "return (performance.now() - start) / 1000;")
 

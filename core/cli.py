@@ -101,14 +101,31 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_roles(args: argparse.Namespace, checkpoint_config=None):
+    """The roles of a command's label schema: ``--config``'s; else the config of the checkpoint that scores
+    on the way; else configs/default.yaml's when there is one; else the built-in defaults."""
+    from .config import Roles
+
+    if args.config:
+        return _config(args.config, None, check_files=False).roles
+    if checkpoint_config is not None:
+        return checkpoint_config.roles
+    if Path(DEFAULT_CONFIG).is_file():
+        return _config(DEFAULT_CONFIG, None, check_files=False).roles
+    return Roles.defaults()
+
+
 def cmd_view(args: argparse.Namespace) -> int:
     from .view import read_articles, read_contested, tagger_scorer, write_view
 
-    contested = read_contested(args.contested) if args.contested else None
+    config = _config(args.config, None, check_files=False) if args.config else None
     scorer = tagger_scorer(args.checkpoint, backend=args.backend, quantize=args.quantize) if args.checkpoint else None
-    articles = read_articles(args.files, scorer)
+    articles = read_articles(args.files, scorer, heads=config.heads if config else None)
+    roles = command_roles(args, scorer.config if scorer else None)
+    contested = read_contested(args.contested, roles) if args.contested else None
     title = args.title or f"factattr: {', '.join(Path(f).name for f in args.files)}"
-    out = write_view(args.out, articles, contested, title=title, low=args.low_confidence, page_size=args.page_size)
+    out = write_view(args.out, articles, contested, title=title, low=args.low_confidence, page_size=args.page_size,
+                     roles=roles)
     size = out.stat().st_size
     print(f"{out}: {len(articles)} article(s), {sum(len(a['sentences']) for a in articles)} sentence(s), "
           f"{size / 1e6:.2f} MB")
@@ -317,6 +334,9 @@ def _add_collection_tools(sub, backends, quantize_modes) -> None:
     p.add_argument("--errors", metavar="FILE",
                    help="where bad rows go (default: <out>.errors.jsonl, or ledger-errors.jsonl without --out)")
     p.add_argument("--checkpoint", default="runs/default/best", help="checkpoint to score raw articles with")
+    p.add_argument("--config", help="config whose label schema's roles name the attribution and claim heads "
+                   f"(default: the checkpoint's when it scores, else {DEFAULT_CONFIG} when present, else the "
+                   "built-in roles)")
     p.add_argument("--backend", choices=backends, help="override the checkpoint config's inference.backend")
     p.add_argument("--quantize", choices=quantize_modes, help="override the checkpoint config's inference.quantize")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -329,6 +349,9 @@ def _add_collection_tools(sub, backends, quantize_modes) -> None:
                         "articles (JSON Lines of id and text, or text files) scored with --checkpoint")
     p.add_argument("--out", required=True, help="the HTML file to write, e.g. view.html")
     p.add_argument("--checkpoint", help="score articles that have no sentences with this checkpoint")
+    p.add_argument("--config", help="config whose label schema gives the heads and roles (default: the "
+                   f"checkpoint's when it scores, else {DEFAULT_CONFIG} when present, else the heads found in "
+                   "the articles and the built-in roles)")
     p.add_argument("--contested", metavar="FILE", help="the ledger's contested groups (JSON Lines), shown in a section")
     p.add_argument("--title", help="the page's title (default: the input file names)")
     p.add_argument("--low-confidence", type=_probability, default=0.6,

@@ -10,7 +10,7 @@ import copy
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Iterable, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError, field_validator, model_validator
@@ -260,6 +260,91 @@ class InferenceConfig(_Strict):
                                   "'X said' late in an article takes the side X's first, described mention showed).")
 
 
+# The default schema's roles (see :class:`Roles`): what a schema without a `roles` section gets, for each
+# role whose head and label it has.
+DEFAULT_ROLES = {"attribution": "source", "narration": "none", "claim": "claim_type", "no_claim": "background",
+                 "control": "territorial_control"}
+# Which roles name a head, and which name a label of the head of another role.
+HEAD_ROLES = ("attribution", "claim")
+LABEL_ROLES = {"narration": "attribution", "no_claim": "claim", "control": "claim"}
+
+
+class Roles(_Strict):
+    """What the claims ledger and the view need to know about the heads, by meaning rather than by name.
+
+    Every role is optional: a schema without a role still trains, evaluates, scores and is viewed; the
+    claims ledger needs ``attribution`` and ``claim`` and says which is missing. A config that leaves a
+    role out gets the default schema's (``DEFAULT_ROLES``) when its schema has that head and label.
+    """
+
+    attribution: str | None = Field(None, description="The head that says who makes a sentence's claim (the "
+                                    "ledger's speaker class; the view's highlight colour).")
+    narration: str | None = Field(None, description="The attribution head's label of the reporter's own narration "
+                                  "(no outside source): never a rival source, never a top speaker.")
+    claim: str | None = Field(None, description="The head that says what kind of claim a sentence makes (the "
+                              "ledger groups disputes by it).")
+    no_claim: str | None = Field(None, description="The claim head's label of a sentence that makes no new claim "
+                                 "(e.g. background): not in the ledger, not counted as a claim in the view.")
+    control: str | None = Field(None, description="The claim head's label of who holds a place: opposite claims of "
+                                "it are contested even without figures.")
+
+    @classmethod
+    def defaults(cls) -> "Roles":
+        """The default schema's roles, unchecked: for scored files read without a config."""
+        return cls(**DEFAULT_ROLES)
+
+    def problems(self, heads: dict[str, list[str]]) -> list[str]:
+        """What in these roles does not fit a schema (``{head: [labels]}``), each with its fix."""
+        found = []
+        for role in HEAD_ROLES:
+            head = getattr(self, role)
+            if head is not None and head not in heads:
+                found.append(f"roles.{role}: {head!r} is not a head; the heads are {list(heads)} (name one, or "
+                             "null for none)")
+        for role, of in LABEL_ROLES.items():
+            label, head = getattr(self, role), getattr(self, of)
+            if label is None:
+                continue
+            if head is None:
+                found.append(f"roles.{role}: {label!r} is a label of the roles.{of} head, which is not set; set "
+                             f"roles.{of} too, or {role} to null")
+            elif head in heads and label not in heads[head]:
+                found.append(f"roles.{role}: {label!r} is not a label of head {head!r}; its labels are "
+                             f"{heads[head]}")
+        return found
+
+    def fitted(self, heads: dict[str, list[str]], given: set[str] | frozenset[str] = frozenset()) -> "Roles":
+        """These roles with each role not in ``given`` taken from the defaults where the schema allows."""
+        values = self.model_dump()
+        for role in HEAD_ROLES:
+            if role not in given and values[role] is None and DEFAULT_ROLES[role] in heads:
+                values[role] = DEFAULT_ROLES[role]
+        for role, of in LABEL_ROLES.items():
+            if role not in given and values[role] is None and DEFAULT_ROLES[role] in heads.get(values[of], ()):
+                values[role] = DEFAULT_ROLES[role]
+        return Roles(**values)
+
+    def for_heads(self, heads: Iterable[str]) -> "Roles":
+        """These roles less those whose head is not among ``heads`` (a scored file of another schema)."""
+        values, heads = self.model_dump(), set(heads)
+        for role in HEAD_ROLES:
+            if values[role] not in heads:
+                values[role] = None
+        for role, of in LABEL_ROLES.items():
+            if values[of] is None:
+                values[role] = None
+        return Roles(**values)
+
+    def require(self, *roles: str, user: str) -> None:
+        """Refuse, naming the missing roles and how to set them, when any of ``roles`` is unset."""
+        missing = [role for role in roles if getattr(self, role) is None]
+        if missing:
+            wanted = ", ".join(f"roles.{r} ({Roles.model_fields[r].description.split(' (')[0].lower()})"
+                               for r in missing)
+            raise ConfigError(f"{user} needs {wanted}, which the label schema does not define; set them in the "
+                              "config's `roles` section (see configs/default.yaml) or give --config with one")
+
+
 class Config(_Strict):
     labels: LabelSchema
     encoder: EncoderConfig = Field(default_factory=EncoderConfig)
@@ -268,6 +353,8 @@ class Config(_Strict):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     inference: InferenceConfig = Field(default_factory=InferenceConfig)
+    roles: Roles = Field(default_factory=Roles, description="What the ledger and the view read from the heads: "
+                         "who makes the claim, what kind it is (see Roles).")
     output_dir: str = Field(..., description="Run directory: checkpoints, metrics log, reports.")
 
     @model_validator(mode="after")
@@ -278,6 +365,17 @@ class Config(_Strict):
             unknown = sorted(set(given) - set(heads))
             if unknown:
                 raise ValueError(f"{key}: unknown head(s) {unknown}; the heads are {list(heads)}")
+        return self
+
+    @model_validator(mode="after")
+    def _roles(self) -> "Config":
+        schema = self.labels.label_lists()
+        fitted = self.roles.fitted(schema, self.roles.model_fields_set)
+        problems = fitted.problems(schema)
+        if problems:
+            raise ValueError("; ".join(problems))
+        if fitted != self.roles:
+            object.__setattr__(self, "roles", fitted)  # not an assignment: no second round of validation
         return self
 
     @property
@@ -412,6 +510,8 @@ def _format_validation_error(path: Path, exc: ValidationError) -> str:
             msg = "unknown key (check its spelling and section)"
         elif err["type"] == "missing":
             msg = "required key is missing"
+        elif not err["loc"] and err["type"] == "value_error":
+            msg = err["msg"].removeprefix("Value error, ")  # a check across sections names its own keys
         else:
             given = repr(err.get("input"))
             msg = f"{err['msg']} (got {given if len(given) <= 200 else given[:200] + '...'})"

@@ -28,7 +28,11 @@ HELD_OUT_SIMILARITY = 0.2
 
 def article_date(article) -> dt.date | None:
     """The article's date (ISO ``2016-10-17``, FA-KES ``10/17/2016``, ...), or None when absent or unreadable."""
-    value = article.date
+    return date_from_text(article.date)
+
+
+def date_from_text(value: object) -> dt.date | None:
+    """A date as articles write it (ISO ``2016-10-17``, FA-KES ``10/17/2016``, ...), or None when unreadable."""
     if not isinstance(value, str) or not value.strip():
         return None
     try:

@@ -20,8 +20,8 @@ def _embedded(path: Path) -> str:
 
 
 def render_report_html(results: dict, labels: dict, out_dir: str | Path) -> str:
-    """The page for an evaluation's results (the ``report.json`` dict); its PNG pictures are read from
-    ``out_dir``, where the evaluation wrote them."""
+    """The page for an evaluation's results (the ``report.json`` dict); ``labels``: ``{head: [labels]}`` in
+    the schema's order; its PNG pictures are read from ``out_dir``, where the evaluation wrote them."""
     env = environment()
     env.filters.update(f=_f, f1_ci=_f1_ci, points=lambda x: f"{x * 100:+.1f}")
     env.globals["zip"] = zip

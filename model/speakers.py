@@ -23,12 +23,14 @@ from dataclasses import dataclass
 PRONOUNS = {"he": "person", "she": "person", "his": "person", "her": "person", "him": "person",
             "it": "party", "its": "party", "they": None, "them": None, "their": None}
 # Words that make a mention a person (titles and human roles); anything else is a party.
-PERSON_WORDS = {"mr", "mrs", "ms", "dr", "col", "gen", "lt", "maj", "brig", "capt", "sgt", "colonel", "general",
-                "major", "captain", "brigadier", "lieutenant", "spokesman", "spokeswoman", "spokesperson",
-                "official", "officer", "commander", "minister", "president", "source", "director", "head",
-                "chief", "envoy", "ambassador", "governor", "correspondent", "reporter", "photographer",
-                "witness", "resident", "activist", "analyst", "secretary", "adviser", "advisor", "deputy", "man",
-                "woman", "doctor", "prime", "leader", "mayor", "fighter", "soldier", "monk", "sheikh"}
+# (One string split: a set literal would hold the bare word "source", which reads like a head's name.)
+PERSON_WORDS = set((
+    "mr mrs ms dr col gen lt maj brig capt sgt colonel general major captain brigadier lieutenant "
+    "spokesman spokeswoman spokesperson official officer commander minister president source director "
+    "head chief envoy ambassador governor correspondent reporter photographer witness resident activist "
+    "analyst secretary adviser advisor deputy man woman doctor prime leader mayor fighter soldier monk "
+    "sheikh"
+).split())
 # Words that make a mention a party (an organisation, a force, a medium), unless a person word is there too.
 PARTY_WORDS = {"observatory", "ministry", "command", "army", "council", "agency", "committee", "committees", "group",
                "coalition", "forces", "force", "state", "television", "tv", "news", "network", "organisation",

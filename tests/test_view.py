@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 import pytest
 
 from factattr.cli import main
+from factattr.config import Roles
 from factattr.errors import ViewError
 from factattr.view import read_articles, read_contested, render_view
 from factattr.view.labels import _SOURCE_COLOURS, _SPARE
@@ -68,10 +69,12 @@ def test_page_holds_every_sentence_with_labels_offsets_speaker_and_cue(scored):
     for element, (article, s) in zip(found, expected):
         assert (int(element["data-start"]), int(element["data-end"])) == (s["start"], s["end"])
         assert element["text"] == article["text"][s["start"]:s["end"]] == s["text"]
-        assert (element["data-source"], element["data-claim"]) == (s["source"], s["claim_type"])
+        assert (element["data-h0"], element["data-h1"]) == (s["source"], s["claim_type"])
         assert element["badges"][:2] == [s["source"].replace("_", " "), s["claim_type"].replace("_", " ")]
-        probs = [float(p) for p in element["data-sp"].split()]
+        probs = [float(p) for p in element["data-p0"].split()]
         assert probs == pytest.approx([s["source_probs"][label] for label in SOURCES], abs=5e-4)
+        probs = [float(p) for p in element["data-p1"].split()]
+        assert probs == pytest.approx([s["claim_type_probs"][label] for label in CLAIMS], abs=5e-4)
         low = min(s["source_probs"][s["source"]], s["claim_type_probs"][s["claim_type"]]) < 0.6
         assert ("low" in element["class"].split()) == low == ("low confidence" in element["badges"])
         for kind in ("speaker", "cue"):
@@ -88,7 +91,7 @@ def test_gold_corpus_renders_without_probabilities(tmp_path):
     (tmp_path / "gold.jsonl").write_text(json.dumps(record) + "\n")
     html = render_view(read_articles([tmp_path / "gold.jsonl"]))
     found = parse(html)
-    assert len(found) == 3 and all("data-sp" not in e and "data-conf" not in e for e in found)
+    assert len(found) == 3 and all("data-p0" not in e and "data-conf" not in e for e in found)
     assert "given labels, not a model" in html and 'id="min-conf" min="0" max="1" step="0.05" value="0" disabled' in html
 
 
@@ -101,13 +104,14 @@ def test_text_between_sentences_is_kept_verbatim(scored):
 
 def test_overview_counts(scored):
     articles = read_articles([scored])
-    counts = heatmap(articles, SOURCES, CLAIMS)
+    roles = Roles.defaults()
+    counts = heatmap(articles, ("source", SOURCES), ("claim_type", CLAIMS))
     rows = {source: values for source, values, _ in counts["rows"]}
     assert rows["syrian_army"] == [1, 0, 0, 1, 0, 0] and rows["other"] == [0, 1, 0, 0, 1, 0]
     assert sum(counts["totals"]) == 8 and counts["svg"].startswith("<svg")
-    time = timeline(articles, SOURCES, {s: "#000000" for s in SOURCES})
+    time = timeline(articles, "source", SOURCES, {s: "#000000" for s in SOURCES}, roles)
     assert time["unit"] == "day" and time["undated"] == 1 and (time["first"], time["last"]) == ("2017-03-02", "2017-03-09")
-    top = speakers(articles, {s: "#000000" for s in SOURCES})
+    top = speakers(articles, {s: "#000000" for s in SOURCES}, roles)
     names = [name for name, *_ in top["rows"]]
     assert "Colonel Dale Harrow" in names and "It" in names and "Ain Qadr" not in " ".join(names)
     assert all(n == 1 for _, n, _, _ in top["rows"]) and len(names) == 7  # background and `none` left out
@@ -118,7 +122,7 @@ def test_speakers_fall_back_to_the_source_class(scored):
     for a in articles:
         for s in a["sentences"]:
             s["speaker"] = None
-    rows = speakers(articles, {s: "#000000" for s in SOURCES})["rows"]
+    rows = speakers(articles, {s: "#000000" for s in SOURCES}, Roles.defaults())["rows"]
     assert rows[0][:2] == ("syrian army (source class)", 2) and rows[0][3] == "class"
 
 

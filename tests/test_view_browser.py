@@ -57,7 +57,7 @@ def test_view_loads_with_every_sentence_and_no_console_errors(driver, view_page,
     assert len(elements) == len(expected)
     for element, (article, s) in zip(elements, expected):
         data = driver.execute_script("return Object.assign({}, arguments[0].dataset)", element)
-        assert (int(data["start"]), int(data["end"]), data["source"], data["claim"]) == \
+        assert (int(data["start"]), int(data["end"]), data["h0"], data["h1"]) == \
             (s["start"], s["end"], s["source"], s["claim_type"])
         assert _text(driver, element.find_element(By.CSS_SELECTOR, ".t")) == article["text"][s["start"]:s["end"]]
         badges = [_text(driver, b) for b in element.find_elements(By.CSS_SELECTOR, ".b")]
@@ -77,12 +77,12 @@ def test_pages_and_filters_hide_what_they_should(driver, view_page):
     assert [a.is_displayed() for a in articles] == [True, True, False]  # two articles a page
     driver.find_element(By.ID, "next").click()
     assert [a.is_displayed() for a in articles] == [False, False, True]
-    driver.find_element(By.CSS_SELECTOR, "input[name=source][value=other]").click()
+    driver.find_element(By.CSS_SELECTOR, "input[name=h0][value=other]").click()  # the source filter
     status = driver.find_element(By.ID, "status").text
     assert status == "Showing 6 of 8 sentences in 3 of 3 articles."
     for element in driver.find_elements(By.CSS_SELECTOR, "article.art .s"):
         driver.execute_script("arguments[0].closest('article').hidden = false", element)  # look past the pages
-        assert _shown(driver, element) == (element.get_attribute("data-source") != "other")
+        assert _shown(driver, element) == (element.get_attribute("data-h0") != "other")
     driver.find_element(By.ID, "show-all").click()
     driver.find_element(By.ID, "low-only").click()
     shown = [e.get_attribute("id") for e in driver.find_elements(By.CSS_SELECTOR, ".s") if _shown(driver, e)]
@@ -114,7 +114,7 @@ def test_keyboard_focus_shows_probabilities(driver, view_page, tmp_path):
 
 def test_contested_link_opens_its_article(driver, view_page):
     open_page(driver, view_page)
-    driver.find_element(By.CSS_SELECTOR, "input[name=claim][value=force_strength]").click()  # hides article 1's claim
+    driver.find_element(By.CSS_SELECTOR, "input[name=h1][value=force_strength]").click()  # hides article 1's claim
     driver.find_element(By.CSS_SELECTOR, "#contested a[data-goto]").click()
     article = driver.find_element(By.ID, "a1")
     assert _shown(driver, article) and _shown(driver, driver.find_element(By.ID, "s1-2"))

@@ -21,10 +21,13 @@ def run_ledger(args: argparse.Namespace) -> int:
     items = list(read_items(args.files))
     bad = [item for item in items if isinstance(item, BadRow)]
     good = [item for item in items if isinstance(item, Item)]
-    ledger = Ledger()
+    tagger = _tagger(args) if any(item.result is None for item in good) else None
+    from factattr.cli import command_roles
+
+    ledger = Ledger(roles=command_roles(args, tagger.config if tagger else None))
     from tqdm import tqdm
 
-    for item, result in tqdm(zip(good, _results(good, args)), total=len(good), desc="ledger", unit="article",
+    for item, result in tqdm(zip(good, _results(good, tagger)), total=len(good), desc="ledger", unit="article",
                              disable=True if args.no_progress else None, file=sys.stderr):
         try:
             ledger.add(item.article_id, result, item.outlet, item.date)
@@ -39,15 +42,16 @@ def run_ledger(args: argparse.Namespace) -> int:
     return _report_bad(bad, args)
 
 
-def _results(items: list[Item], args: argparse.Namespace):
+def _tagger(args: argparse.Namespace):
+    from factattr.model.tagger import Tagger
+
+    return Tagger.load(args.checkpoint, backend=args.backend, quantize=args.quantize)
+
+
+def _results(items: list[Item], tagger):
     """Each item's scored result; raw texts are scored with the checkpoint, in order, on the way."""
     raw = [item.text for item in items if item.result is None]
-    scored = iter(())
-    if raw:
-        from factattr.model.tagger import Tagger
-
-        tagger = Tagger.load(args.checkpoint, backend=args.backend, quantize=args.quantize)
-        scored = tagger.score_many(raw)
+    scored = tagger.score_many(raw) if raw else iter(())
     for item in items:
         yield item.result if item.result is not None else next(scored).to_dict()
 
@@ -73,7 +77,7 @@ def contested_table(groups, top: int) -> str:
     for number, group in enumerate(groups[:top], 1):
         date_from, date_to = group.date_range()
         dates = date_from if date_from == date_to else f"{date_from}..{date_to}"
-        lines.append(f"\n#{number}  {group.place}  {dates}  {group.claim_type}  spread {group.spread:g}  ({group.reason})")
+        lines.append(f"\n#{number}  {group.place}  {dates}  {group.kind}  spread {group.spread:g}  ({group.reason})")
         for claim in group.claims:
             figures = ", ".join(f"{f.text} {f.counts}" for f in claim.figures) or "-"
             lines.append(f"    {claim.when}  {str(claim.outlet or ''):<10} {claim.article_id:<18} {claim.speaker:<18} "

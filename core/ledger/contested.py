@@ -37,7 +37,7 @@ _DENIAL = re.compile(r"\b(?:repel\w*|foil\w*|thwart\w*|den(?:y|ied|ies)|still\s+
 
 @dataclass
 class Group:
-    claim_type: str
+    kind: str  # the claim head's label the group's claims share
     place: str | None
     lat: float | None
     lon: float | None
@@ -46,19 +46,28 @@ class Group:
     reason: str
     score: float = 0.0  # the ranking: log(spread) times the disputing sentences' cosine
 
+    def __getattr__(self, name: str):
+        # The claim head's own name reads the kind too (``group.claim_type`` in the default schema).
+        claims = self.__dict__.get("claims")
+        if claims and name == claims[0].roles.claim:
+            return self.kind
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
     def date_range(self) -> tuple[str | None, str | None]:
         days = sorted(c.when for c in self.claims if c.when)
         return (days[0].isoformat(), days[-1].isoformat()) if days else (None, None)
 
     def to_dict(self, number: int) -> dict:
         date_from, date_to = self.date_range()
-        return {"group": number, "claim_type": self.claim_type, "place": self.place, "lat": self.lat, "lon": self.lon,
+        return {"group": number, self.claims[0].roles.claim: self.kind, "place": self.place, "lat": self.lat,
+                "lon": self.lon,
                 "date_from": date_from, "date_to": date_to, "spread": self.spread, "reason": self.reason,
                 "claims": [_claim_dict(c) for c in self.claims]}
 
 
 def _claim_dict(claim: Claim) -> dict:
-    return {"article_id": claim.article_id, "outlet": claim.outlet, "source": claim.source, "speaker": claim.speaker,
+    return {"article_id": claim.article_id, "outlet": claim.outlet, claim.roles.attribution: claim.attribution,
+            "speaker": claim.speaker,
             "start": claim.start, "end": claim.end, "text": claim.text,
             "date": claim.when.isoformat() if claim.when else None,
             "figures": [{k: f.to_dict()[k] for k in ("text", "start", "end", "value_min", "value_max", "counts")}
@@ -100,7 +109,7 @@ def _components(claims: list[Claim], window_days: int) -> list[list[Claim]]:
     clusters = _place_clusters([_anchor(c) for c in claims])  # cheap: one pass over the distinct places
     buckets: dict[tuple, list[Claim]] = defaultdict(list)
     for claim in claims:
-        buckets[(claim.claim_type, clusters[_anchor(claim).geonameid])].append(claim)
+        buckets[(claim.kind, clusters[_anchor(claim).geonameid])].append(claim)
     groups = []
     for members in buckets.values():
         members.sort(key=lambda c: (c.when, c.article_id, c.start))
@@ -127,10 +136,12 @@ def _historical(claim: Claim) -> bool:
 
 
 def _different_sources(a: Claim, b: Claim) -> bool:
-    """Two reports, not one speaker updating itself: another outlet, or another attributed source."""
+    """Two reports, not one speaker updating itself: another outlet, or another attributed source (the
+    reporter's own narration is no source)."""
     if a.article_id == b.article_id and a.speaker == b.speaker:
         return False
-    return a.outlet != b.outlet or (a.source != b.source and "none" not in (a.source, b.source))
+    return a.outlet != b.outlet or (a.attribution != b.attribution
+                                    and a.roles.narration not in (a.attribution, b.attribution))
 
 
 def _place_of(claim: Claim, figure: Figure):
@@ -151,8 +162,8 @@ def _toll(claim: Claim, counts: str, here: set[int] | None = None) -> tuple[floa
 
 def _control_dispute(claims: list[Claim]) -> bool:
     """Opposite control claims: two sources, one claims a gain and another says it failed or is reversed."""
-    denying = {c.source for c in claims if _DENIAL.search(c.text)}
-    claiming = {c.source for c in claims if not _DENIAL.search(c.text)}
+    denying = {c.attribution for c in claims if _DENIAL.search(c.text)}
+    claiming = {c.attribution for c in claims if not _DENIAL.search(c.text)}
     return bool(denying and claiming and (denying | claiming) - (denying & claiming) and len(denying | claiming) > 1)
 
 
@@ -162,9 +173,14 @@ def _roundup(claim: Claim) -> bool:
     return any(distance_km((p.lat, p.lon), (q.lat, q.lon)) > ROUNDUP_KM for p in towns for q in towns)
 
 
+def _control(claim: Claim) -> bool:
+    """A claim of who holds a place (the ``control`` role's label)."""
+    return claim.roles.control is not None and claim.kind == claim.roles.control
+
+
 def _usable(claim: Claim) -> bool:
     """A report of one event, dated and placed, with figures or a control claim."""
-    return bool(claim.when and _anchor(claim) and (claim.figures or claim.claim_type == "territorial_control")
+    return bool(claim.when and _anchor(claim) and (claim.figures or _control(claim))
                 and not _CUMULATIVE.search(claim.text) and not _PART.search(claim.text) and not _historical(claim)
                 and not _roundup(claim))
 
@@ -225,9 +241,9 @@ def _judge(members: list[Claim], here: set[int], similarity: Similarity) -> Grou
     spread, counts, score = figure_spread(members, similarity, here)
     if counts:
         reason = f"different figures for {counts}"
-    elif members[0].claim_type == "territorial_control" and _control_dispute(members):
+    elif _control(members[0]) and _control_dispute(members):
         spread, score, reason = 0.0, 0.0, "opposite control claims"
     else:
         return None
-    return Group(members[0].claim_type, anchor.canonical or anchor.name, anchor.lat, anchor.lon, members,
+    return Group(members[0].kind, anchor.canonical or anchor.name, anchor.lat, anchor.lon, members,
                  round(spread, 3), reason, round(score, 4))

@@ -29,33 +29,34 @@ def _svg(fig, name: str) -> str:
     return re.sub(r"<svg ", '<svg role="img" focusable="false" ', svg, count=1)
 
 
-def heatmap_svg(counts: np.ndarray, sources: Sequence[str], claim_types: Sequence[str], title: str) -> str:
-    """Sentences per (source, claim type), each cell with its count."""
-    fig, ax = plt.subplots(figsize=(1.05 * len(claim_types) + 2.6, 0.5 * len(sources) + 1.9))
+def heatmap_svg(counts: np.ndarray, rows: Sequence[str], columns: Sequence[str], title: str, row_name: str,
+                column_name: str) -> str:
+    """Sentences per (row label, column label), each cell with its count; the axes named by their heads."""
+    fig, ax = plt.subplots(figsize=(1.05 * len(columns) + 2.6, 0.5 * len(rows) + 1.9))
     top = max(int(counts.max()), 1) if counts.size else 1
     ax.imshow(counts, cmap="Blues", vmin=0, vmax=top, aspect="auto")
-    ax.set_xticks(range(len(claim_types)), [pretty(c) for c in claim_types], rotation=30, ha="right")
-    ax.set_yticks(range(len(sources)), [pretty(s) for s in sources])
-    for i in range(len(sources)):
-        for j in range(len(claim_types)):
+    ax.set_xticks(range(len(columns)), [pretty(c) for c in columns], rotation=30, ha="right")
+    ax.set_yticks(range(len(rows)), [pretty(s) for s in rows])
+    for i in range(len(rows)):
+        for j in range(len(columns)):
             value = int(counts[i, j])
             ax.text(j, i, str(value), ha="center", va="center", fontsize=9,
                     color="white" if value > top * 0.55 else "#1a1a1a")
-    ax.set_xlabel("claim type")
-    ax.set_ylabel("source")
+    ax.set_xlabel(column_name)
+    ax.set_ylabel(row_name)
     ax.set_title(title, fontsize=11)
     fig.tight_layout()
     return _svg(fig, "heatmap")
 
 
 def timeline_svg(periods: Sequence[str], series: dict[str, Sequence[int]], colours: dict[str, str], title: str) -> str:
-    """Claims per period, one line per source (its badge colour, and its name in the legend)."""
+    """Claims per period, one line per label (its badge colour, and its name in the legend)."""
     fig, ax = plt.subplots(figsize=(8.5, 3.4))
     x = np.arange(len(periods))
     markers = "osD^vP*X"
-    for k, (source, values) in enumerate(series.items()):
-        ax.plot(x, values, marker=markers[k % len(markers)], markersize=4, linewidth=1.6, color=colours[source],
-                label=pretty(source))
+    for k, (label, values) in enumerate(series.items()):
+        ax.plot(x, values, marker=markers[k % len(markers)], markersize=4, linewidth=1.6, color=colours[label],
+                label=pretty(label))
     step = max(1, len(periods) // 12)
     ax.set_xticks(x[::step], [periods[i] for i in range(0, len(periods), step)], rotation=30, ha="right")
     ax.set_ylabel("claims")

@@ -1,9 +1,11 @@
 """The ledger's contested claims, as the view shows them: one group of disagreeing claims a JSON line.
 
-A group: ``{"group", "claim_type", "place", "lat", "lon", "date_from", "date_to", "spread", "reason",
-"claims": [{"article_id", "outlet", "source", "speaker", "start", "end", "text", "date", "figures": [{"text",
-"start", "end", "value_min", "value_max", "counts"}]}]}``; a claim's and a figure's offsets are into the
-article, so a figure sits at ``figure.start - claim.start`` in the claim's text.
+A group: ``{"group", <claim head>, "place", "lat", "lon", "date_from", "date_to", "spread", "reason",
+"claims": [{"article_id", "outlet", <attribution head>, "speaker", "start", "end", "text", "date", "figures":
+[{"text", "start", "end", "value_min", "value_max", "counts"}]}]}``, the heads named by the schema's roles
+(``claim_type`` and ``source`` in the default schema); a claim's and a figure's offsets are into the
+article, so a figure sits at ``figure.start - claim.start`` in the claim's text. A read group holds the
+claim head's label under ``kind`` and each claim the attribution head's under ``attribution``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from factattr.config import Roles
 from factattr.errors import ViewError
 
 
@@ -46,11 +49,11 @@ def _pieces(claim: dict, figures: list[dict]) -> list[dict]:
     return pieces + [{"text": text[at:], "figure": None}]
 
 
-def _claim(c: object, place: str) -> dict:
+def _claim(c: object, place: str, roles: Roles) -> dict:
     if not isinstance(c, dict):
         raise ViewError(f"{place}: a claim must be an object, got {type(c).__name__}")
     claim = {"article_id": str(_need(c, "article_id", (str, int), place)), "text": _need(c, "text", (str,), place),
-             "source": _need(c, "source", (str,), place), "start": _need(c, "start", (int,), place),
+             "attribution": _need(c, roles.attribution, (str,), place), "start": _need(c, "start", (int,), place),
              "end": _need(c, "end", (int,), place), "outlet": _need(c, "outlet", (str,), place, optional=True),
              "date": _need(c, "date", (str,), place, optional=True), "speaker": _speaker(c.get("speaker"))}
     figures = []
@@ -68,12 +71,16 @@ def _claim(c: object, place: str) -> dict:
     return claim
 
 
-def read_contested(path: str | Path) -> list[dict]:
-    """The contested groups of a ledger file, largest spread first.
+def read_contested(path: str | Path, roles: Roles | None = None) -> list[dict]:
+    """The contested groups of a ledger file, largest spread first; ``roles`` name the keys of the claim
+    and attribution heads (the default schema's when not given).
 
     Raises:
+        ConfigError: the roles lack the claim or attribution head.
         ViewError: a line is not JSON or a group breaks the format (file, line, group and key named).
     """
+    roles = Roles.defaults() if roles is None else roles
+    roles.require("attribution", "claim", user="reading the ledger's contested groups")
     path = Path(path)
     groups = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -86,7 +93,7 @@ def read_contested(path: str | Path) -> list[dict]:
             raise ViewError(f"{place}: not valid JSON ({exc.msg}); the contested file holds one group a line") from None
         if not isinstance(record, dict):
             raise ViewError(f"{place}: a contested group must be a JSON object")
-        group = {"group": _need(record, "group", (int,), place), "claim_type": _need(record, "claim_type", (str,), place),
+        group = {"group": _need(record, "group", (int,), place), "kind": _need(record, roles.claim, (str,), place),
                  "place": _need(record, "place", (str,), place, optional=True),
                  "date_from": _need(record, "date_from", (str,), place, optional=True),
                  "date_to": _need(record, "date_to", (str,), place, optional=True),
@@ -96,6 +103,7 @@ def read_contested(path: str | Path) -> list[dict]:
         if len(claims) < 2:
             raise ViewError(f"{place}: group {group['group']} has {len(claims)} claim(s); a contested group holds at "
                             "least two claims that disagree")
-        group["claims"] = [_claim(c, f"{place}: group {group['group']}, claim {i}") for i, c in enumerate(claims)]
+        group["claims"] = [_claim(c, f"{place}: group {group['group']}, claim {i}", roles)
+                           for i, c in enumerate(claims)]
         groups.append(group)
     return sorted(groups, key=lambda g: -g["spread"])

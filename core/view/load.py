@@ -2,21 +2,26 @@
 
 An input file is JSON Lines (one article a line), one JSON document (an article or a list of them, as
 ``factattr score --format json`` prints), or a plain text file (one raw article). A scored article has
-``text`` and ``sentences`` with ``start``, ``end``, ``source`` and ``claim_type``; probabilities
-(``source_probs``, ``claim_type_probs``), ``speaker`` and ``cue`` are shown when present. Gold corpus files
+``text`` and ``sentences`` with ``start``, ``end`` and a label under each head's name; probabilities
+(``<head>_probs``), ``speaker`` and ``cue`` are shown when present. The heads are the schema's when given,
+else those the first sentence carries (its string values under names a head may take). Gold corpus files
 have the same shape without probabilities, so they can be viewed as they are. An article without
 ``sentences`` is raw: it is scored on the way when a scorer is given.
+
+A read sentence is ``{"start", "end", "labels": {head: label}, "probs": {head: {label: p} or None},
+"speaker", "cue"}``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
+from factattr.config import HEAD_NAME, RESERVED_HEAD_NAMES
 from factattr.errors import ViewError
 
-HEADS = ("source", "claim_type")
 META_KEYS = ("title", "outlet", "date")
 # A scorer takes raw texts and returns, per text, its list of sentence dicts (``ArticleResult.to_dict()``).
 Scorer = Callable[[list[str]], list[list[dict]]]
@@ -84,32 +89,40 @@ def _probs(value: object, key: str, place: str) -> dict[str, float] | None:
     return {k: float(p) for k, p in value.items()}
 
 
-def _sentence(s: object, text: str, place: str) -> dict:
+def find_heads(sentence: object) -> list[str]:
+    """The heads a scored sentence carries: keys a head may take whose values are labels (strings)."""
+    if not isinstance(sentence, dict):
+        return []
+    return [key for key, value in sentence.items() if isinstance(value, str) and value and re.match(HEAD_NAME, key)
+            and key not in RESERVED_HEAD_NAMES and not key.endswith("_probs")]
+
+
+def _sentence(s: object, text: str, place: str, heads: Sequence[str]) -> dict:
     if not isinstance(s, dict):
         raise ViewError(f"{place}: a sentence must be an object, got {type(s).__name__}")
     start, end = s.get("start"), s.get("end")
     if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
         raise ViewError(f"{place}: needs integer 'start' < 'end' within the article's {len(text)} characters, got "
                         f"start={start!r}, end={end!r}")
-    for head in HEADS:
+    for head in heads:
         if not isinstance(s.get(head), str) or not s[head]:
-            raise ViewError(f"{place}: the sentence has no '{head}' label; score the articles first "
-                            "(factattr score --format jsonl) or give --checkpoint")
-    sentence = {"start": start, "end": end, "source": s["source"], "claim_type": s["claim_type"]}
-    for head in HEADS:
-        sentence[f"{head}_probs"] = _probs(s.get(f"{head}_probs"), f"{head}_probs", place)
+            raise ViewError(f"{place}: the sentence has no '{head}' label (the heads are {list(heads)}); score the "
+                            "articles first (factattr score --format jsonl), give --checkpoint, or give the --config "
+                            "of their label schema")
+    sentence = {"start": start, "end": end, "labels": {head: s[head] for head in heads},
+                "probs": {head: _probs(s.get(f"{head}_probs"), f"{head}_probs", place) for head in heads}}
     for key in ("speaker", "cue"):
         sentence[key] = _span(s.get(key), key, text, place)
     return sentence
 
 
-def scored_article(record: dict, place: str) -> dict:
+def scored_article(record: dict, place: str, heads: Sequence[str]) -> dict:
     """A validated article: id, metadata, text and its sentences in text order, none overlapping."""
     text = record["text"]
     if not isinstance(record["sentences"], list):
         raise ViewError(f"{place}: 'sentences' must be a list")
     article_id = str(record.get("id", place))
-    sentences = sorted((_sentence(s, text, f"{place}: article {article_id!r}, sentence {i}")
+    sentences = sorted((_sentence(s, text, f"{place}: article {article_id!r}, sentence {i}", heads)
                         for i, s in enumerate(record["sentences"])), key=lambda s: s["start"])
     for a, b in zip(sentences, sentences[1:]):
         if b["start"] < a["end"]:
@@ -119,14 +132,36 @@ def scored_article(record: dict, place: str) -> dict:
     return {"id": article_id, **meta, "text": text, "sentences": sentences, "place": place}
 
 
-def read_articles(paths: Sequence[str | Path], scorer: Callable[[], Scorer] | None = None) -> list[dict]:
+def read_articles(paths: Sequence[str | Path], scorer: Callable[[], Scorer] | None = None,
+                  heads: Sequence[str] | None = None) -> list[dict]:
     """Every article of the files, in order; raw ones are scored by ``scorer()`` (made only when needed).
+    ``heads``: the label schema's heads (default: those of the first sentence).
 
     Raises:
         ViewError: a file or article breaks the format, an id repeats, or raw articles come without a scorer.
     """
-    articles: list[dict] = []
-    raw: list[tuple[int, dict, str]] = []
+    records = _read_records(paths)
+    raw = [(index, record, place) for index, (record, place) in enumerate(records) if "sentences" not in record]
+    if raw:
+        if scorer is None:
+            raise ViewError(f"{raw[0][2]}: {len(raw)} article(s) have no 'sentences' (raw text); give --checkpoint to "
+                            "score them on the way, or score them first with factattr score --format jsonl")
+        results = scorer()([record["text"] for _, record, _ in raw])
+        for (index, record, place), sentences in zip(raw, results):
+            records[index] = ({**record, "sentences": sentences}, place)
+    if heads is None:
+        first = next((r["sentences"][0] for r, _ in records if isinstance(r["sentences"], list) and r["sentences"]),
+                     None)
+        heads = find_heads(first)
+        if first is not None and not heads:
+            raise ViewError(f"{records[0][1]}: the sentences carry no labels (a head's name with a string label); "
+                            "give scored articles (factattr score --format jsonl) or gold corpus files")
+    return [scored_article(record, place, heads) for record, place in records]
+
+
+def _read_records(paths: Sequence[str | Path]) -> list[tuple[dict, str]]:
+    """(record, place) of every article of the files, checked to have text and a unique id."""
+    records: list[tuple[dict, str]] = []
     seen: dict[str, str] = {}
     for path in map(Path, paths):
         for place, record in _records(path):
@@ -137,28 +172,25 @@ def read_articles(paths: Sequence[str | Path], scorer: Callable[[], Scorer] | No
                 raise ViewError(f"{place}: article id {article_id!r} already appears at {seen[article_id]}; ids must "
                                 "be unique across the input files")
             seen[article_id] = place
-            if "sentences" in record:
-                articles.append(scored_article(record, place))
-            else:
-                raw.append((len(articles), record, place))
-                articles.append({})
-    if raw:
-        if scorer is None:
-            first = raw[0][2]
-            raise ViewError(f"{first}: {len(raw)} article(s) have no 'sentences' (raw text); give --checkpoint to "
-                            "score them on the way, or score them first with factattr score --format jsonl")
-        results = scorer()([record["text"] for _, record, _ in raw])
-        for (index, record, place), sentences in zip(raw, results):
-            articles[index] = scored_article({**record, "sentences": sentences}, place)
-    return articles
+            records.append((record, place))
+    return records
 
 
-def tagger_scorer(checkpoint: str | Path, **load_options) -> Callable[[], Scorer]:
-    """A scorer factory: loads the checkpoint only when raw articles are met."""
-    def make() -> Scorer:
+class TaggerScorer:
+    """A scorer factory: loads the checkpoint only when raw articles are met; ``config`` is then its config
+    (whose label schema and roles the view uses)."""
+
+    def __init__(self, checkpoint: str | Path, **load_options):
+        self.checkpoint, self.load_options, self.config = checkpoint, load_options, None
+
+    def __call__(self) -> Scorer:
         from factattr.model.tagger import Tagger
 
-        tagger = Tagger.load(checkpoint, **load_options)
+        tagger = Tagger.load(self.checkpoint, **self.load_options)
+        self.config = tagger.config
         return lambda texts: [result.to_dict()["sentences"] for result in tagger.score_many(texts)]
 
-    return make
+
+def tagger_scorer(checkpoint: str | Path, **load_options) -> TaggerScorer:
+    """A scorer factory: loads the checkpoint only when raw articles are met."""
+    return TaggerScorer(checkpoint, **load_options)

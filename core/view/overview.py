@@ -8,27 +8,32 @@ from typing import Sequence
 
 import numpy as np
 
-from factattr.data.events import article_date
+from factattr.config import Roles
+from factattr.data.events import date_from_text
 
 from . import charts
 from .labels import pretty
 
-NO_CLAIM = "background"  # the claim type that makes no new claim about the war's events
 TOP_SPEAKERS = 15
 
 
-def is_claim(sentence: dict) -> bool:
-    return sentence["claim_type"] != NO_CLAIM
+def is_claim(sentence: dict, roles: Roles) -> bool:
+    """Does the sentence make a claim? All do when the schema has no claim head."""
+    return roles.claim is None or sentence["labels"][roles.claim] != roles.no_claim
 
 
-def heatmap(articles: Sequence[dict], sources: list[str], claim_types: list[str]) -> dict:
-    counts = np.zeros((len(sources), len(claim_types)), dtype=int)
+def heatmap(articles: Sequence[dict], rows: tuple[str, list[str]], columns: tuple[str, list[str]]) -> dict:
+    """Sentences per (row head's label, column head's label); each given as (head, its labels in order)."""
+    (row_head, row_labels), (column_head, column_labels) = rows, columns
+    counts = np.zeros((len(row_labels), len(column_labels)), dtype=int)
     for article in articles:
         for s in article["sentences"]:
-            counts[sources.index(s["source"]), claim_types.index(s["claim_type"])] += 1
-    return {"svg": charts.heatmap_svg(counts, sources, claim_types, "Sentences by source and claim type"),
-            "rows": [(source, [int(v) for v in counts[i]], int(counts[i].sum())) for i, source in enumerate(sources)],
-            "totals": [int(v) for v in counts.sum(axis=0)]}
+            counts[row_labels.index(s["labels"][row_head]), column_labels.index(s["labels"][column_head])] += 1
+    title = f"Sentences by {pretty(row_head)} and {pretty(column_head)}"
+    return {"svg": charts.heatmap_svg(counts, row_labels, column_labels, title, pretty(row_head), pretty(column_head)),
+            "rows": [(label, [int(v) for v in counts[i]], int(counts[i].sum())) for i, label in enumerate(row_labels)],
+            "totals": [int(v) for v in counts.sum(axis=0)], "row_head": row_head, "column_head": column_head,
+            "column_labels": column_labels}
 
 
 def _period(day: dt.date, unit: str) -> dt.date:
@@ -51,9 +56,10 @@ def _periods(first: dt.date, last: dt.date, unit: str) -> list[dt.date]:
     return out
 
 
-def timeline(articles: Sequence[dict], sources: list[str], colours: dict[str, str]) -> dict:
-    """Claims (sentences that are not background) per source by day, week or month, as the dates span."""
-    dated = [(day, a) for a in articles if (day := article_date(a)) is not None]
+def timeline(articles: Sequence[dict], head: str, labels: list[str], colours: dict[str, str], roles: Roles) -> dict:
+    """Claims (sentences whose claim label is not the ``no_claim`` role's) per label of ``head`` by day,
+    week or month, as the dates span."""
+    dated = [(day, a) for a in articles if (day := date_from_text(a["date"])) is not None]
     result = {"undated": len(articles) - len(dated), "svg": None, "unit": None}
     if not dated:
         return result
@@ -62,36 +68,41 @@ def timeline(articles: Sequence[dict], sources: list[str], colours: dict[str, st
     unit = "day" if span <= 31 else "week" if span <= 366 else "month"
     periods = _periods(first, last, unit)
     position = {p: i for i, p in enumerate(periods)}
-    series = {source: [0] * len(periods) for source in sources}
+    series = {label: [0] * len(periods) for label in labels}
     for day, article in dated:
         for s in article["sentences"]:
-            if is_claim(s):
-                series[s["source"]][position[_period(day, unit)]] += 1
+            if is_claim(s, roles):
+                series[s["labels"][head]][position[_period(day, unit)]] += 1
     series = {s: v for s, v in series.items() if any(v)}
-    labels = [p.strftime("%Y-%m") if unit == "month" else p.isoformat() for p in periods]
-    title = f"Claims per {unit} and source ({len(dated)} dated articles)"
+    names = [p.strftime("%Y-%m") if unit == "month" else p.isoformat() for p in periods]
+    title = f"{'Claims' if roles.claim else 'Sentences'} per {unit} and {pretty(head)} ({len(dated)} dated articles)"
     result.update(unit=unit, first=first.isoformat(), last=last.isoformat(),
-                  svg=charts.timeline_svg(labels, series, colours, title) if series else None)
+                  svg=charts.timeline_svg(names, series, colours, title) if series else None)
     return result
 
 
-def speakers(articles: Sequence[dict], colours: dict[str, str]) -> dict:
-    """Who makes the most claims: the speaker's words where the results name one, else the source class."""
+def speakers(articles: Sequence[dict], colours: dict[str, str], roles: Roles) -> dict:
+    """Who makes the most claims: the speaker's words where the results name one, else the attribution
+    label (the reporter's own narration left out). Without an attribution head: no chart."""
+    head = roles.attribution
+    if head is None:
+        return {"svg": None, "rows": [], "with_speaker": False, "head": None}
     counts: Counter = Counter()
     shown: dict[tuple, str] = {}
     for article in articles:
         for s in article["sentences"]:
-            if not is_claim(s) or s["source"] == "none":
+            label = s["labels"][head]
+            if not is_claim(s, roles) or label == roles.narration:
                 continue
             if s.get("speaker"):
                 words = " ".join(s["speaker"]["text"].split())
-                key = ("speaker", words.casefold(), s["source"])
+                key = ("speaker", words.casefold(), label)
                 shown.setdefault(key, words)
             else:
-                key = ("class", s["source"], s["source"])
-                shown.setdefault(key, f"{pretty(s['source'])} (source class)")
+                key = ("class", label, label)
+                shown.setdefault(key, f"{pretty(label)} ({pretty(head)} class)")
             counts[key] += 1
     top = [(shown[key], n, key[2], key[0]) for key, n in counts.most_common(TOP_SPEAKERS)]
     svg = charts.speakers_svg([(name, n, colours[source]) for name, n, source, _ in top],
                               f"Top {len(top)} speakers by claims") if top else None
-    return {"svg": svg, "rows": top, "with_speaker": any(kind == "speaker" for *_, kind in top)}
+    return {"svg": svg, "rows": top, "with_speaker": any(kind == "speaker" for *_, kind in top), "head": head}

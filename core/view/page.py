@@ -10,8 +10,10 @@ from typing import Sequence
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from factattr.config import Roles
+
 from . import overview
-from .labels import label_order, pretty, source_colours
+from .labels import label_colours, label_order, pretty
 
 LOW_CONFIDENCE = 0.6
 PAGE_SIZE = 25
@@ -25,11 +27,10 @@ def environment() -> Environment:
 
 
 def _confidence(s: dict) -> float | None:
-    """The lower of the two heads' top probabilities: a sentence is as sure as its less sure label."""
-    probs = [s[f"{head}_probs"] for head in ("source", "claim_type")]
-    if any(p is None for p in probs):
+    """The lowest of the heads' top probabilities: a sentence is as sure as its least sure label."""
+    if not s["probs"] or any(p is None for p in s["probs"].values()):
         return None
-    return min(p.get(s[head], 0.0) for p, head in zip(probs, ("source", "claim_type")))
+    return min(p.get(s["labels"][head], 0.0) for head, p in s["probs"].items())
 
 
 def _marks(article: dict) -> list[tuple[int, int, str, int]]:
@@ -87,36 +88,69 @@ def _labels_seen(articles: Sequence[dict], head: str) -> list[str]:
     seen: dict[str, None] = {}
     for a in articles:
         for s in a["sentences"]:
-            seen.update(dict.fromkeys(s[f"{head}_probs"] or ()))
-            seen[s[head]] = None
+            seen.update(dict.fromkeys(s["probs"][head] or ()))
+            seen[s["labels"][head]] = None
     return list(seen)
 
 
+def view_heads(articles: Sequence[dict], roles: Roles | None) -> tuple[list[str], Roles]:
+    """The heads in the page's order (the colour head first: the attribution role's, else the first head)
+    and the roles that apply to them."""
+    first = next((s for a in articles for s in a["sentences"]), None)
+    heads = list(first["labels"]) if first else []
+    roles = (roles or Roles.defaults()).for_heads(heads)
+    if roles.attribution:
+        heads.remove(roles.attribution)
+        heads.insert(0, roles.attribution)
+    return heads, roles
+
+
+def _head_labels(articles: Sequence[dict], head: str) -> list[str]:
+    """A head's labels in the scores' order (the schema's) when there are probabilities, else in the
+    default schema's order for its labels and in order of appearance for the others."""
+    seen = _labels_seen(articles, head)
+    with_probs = any(s["probs"][head] for a in articles for s in a["sentences"])
+    return seen if with_probs else label_order(head, seen)
+
+
+def _heads_settings(articles: Sequence[dict], heads: list[str]) -> list[dict]:
+    return [{"name": head, "title": pretty(head), "labels": _head_labels(articles, head)} for head in heads]
+
+
 def view_context(articles: Sequence[dict], contested: Sequence[dict] | None, title: str, low: float,
-                 page_size: int) -> dict:
-    sources, claim_types = (label_order(head, _labels_seen(articles, head)) for head in ("source", "claim_type"))
-    colours = source_colours(sources)
-    badge = {source: colour[1] for source, colour in colours.items()}
-    n_sentences = sum(len(a["sentences"]) for a in articles)
+                 page_size: int, roles: Roles | None = None) -> dict:
+    heads, roles = view_heads(articles, roles)
+    settings = _heads_settings(articles, heads)
+    colour_labels = settings[0]["labels"] if settings else []
+    colours = label_colours(colour_labels)
+    badge = {label: colour[1] for label, colour in colours.items()}
+    columns = roles.claim if roles.claim else next(iter(heads[1:]), None)
+    labels = {h["name"]: h["labels"] for h in settings}
     return {
-        "title": title, "articles": articles, "sources": sources, "claim_types": claim_types, "colours": colours,
-        "low": low, "page_size": page_size, "n_sentences": n_sentences,
+        "title": title, "articles": articles, "heads": settings, "roles": roles, "colours": colours,
+        "colour_labels": colour_labels, "low": low, "page_size": page_size,
+        "n_sentences": sum(len(a["sentences"]) for a in articles),
         "segments": [article_segments(a, low) for a in articles],
-        "probs_attr": lambda s, head: _probs_attr(s[f"{head}_probs"], sources if head == "source" else claim_types),
-        "has_probs": any(s["source_probs"] for a in articles for s in a["sentences"]),
-        "heatmap": overview.heatmap(articles, sources, claim_types),
-        "timeline": overview.timeline(articles, sources, badge),
-        "speakers": overview.speakers(articles, badge),
+        "probs_attr": lambda s, head: _probs_attr(s["probs"][head], labels[head]),
+        "has_probs": any(s["probs"] and all(s["probs"].values()) for a in articles for s in a["sentences"]),
+        "heatmap": overview.heatmap(articles, (heads[0], labels[heads[0]]), (columns, labels[columns]))
+        if heads and columns else None,
+        "timeline": overview.timeline(articles, heads[0], colour_labels, badge, roles) if heads else
+        {"undated": len(articles), "svg": None, "unit": None},
+        "speakers": overview.speakers(articles, badge, roles),
         "contested": contested,
         "article_index": {a["id"]: i for i, a in enumerate(articles)},
-        "settings": {"sources": sources, "claim_types": claim_types, "low": low, "page_size": page_size},
+        "settings": {"heads": settings, "low": low, "page_size": page_size},
     }
 
 
 def render_view(articles: Sequence[dict], contested: Sequence[dict] | None = None, *, title: str = "factattr view",
-                low: float = LOW_CONFIDENCE, page_size: int = PAGE_SIZE) -> str:
-    """The page's HTML. ``contested``: the ledger's groups (:func:`factattr.view.read_contested`), if any."""
-    return environment().get_template("view.html").render(view_context(articles, contested, title, low, page_size))
+                low: float = LOW_CONFIDENCE, page_size: int = PAGE_SIZE, roles: Roles | None = None) -> str:
+    """The page's HTML. ``contested``: the ledger's groups (:func:`factattr.view.read_contested`), if any;
+    ``roles``: the label schema's roles (the default schema's when not given; those whose head the
+    articles lack are left out)."""
+    context = view_context(articles, contested, title, low, page_size, roles)
+    return environment().get_template("view.html").render(context)
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:

@@ -17,18 +17,20 @@
     return out;
   }
 
+  // One filter per head: head k's labels are in data-h<k>, its probabilities in data-p<k>.
   function applyFilters() {
-    var sources = checked("source"), claims = checked("claim");
+    var wanted = settings.heads.map(function (h, k) { return checked("h" + k); });
     var least = parseFloat(minConf.value), onlyLow = lowOnly.checked;
-    var active = least > 0 || onlyLow || Object.keys(sources).some(function (k) { return !sources[k]; }) ||
-      Object.keys(claims).some(function (k) { return !claims[k]; });
+    var active = least > 0 || onlyLow || wanted.some(function (w) {
+      return Object.keys(w).some(function (k) { return !w[k]; });
+    });
     document.getElementById("min-conf-value").textContent = least.toFixed(2);
     var visible = 0;
     shown = articles.filter(function (article) {
       var count = 0;
       article.querySelectorAll(".s").forEach(function (s) {
         var conf = s.dataset.conf === undefined ? null : parseFloat(s.dataset.conf);
-        var keep = sources[s.dataset.source] && claims[s.dataset.claim] &&
+        var keep = wanted.every(function (w, k) { return w[s.dataset["h" + k]]; }) &&
           (conf === null || conf >= least) && (!onlyLow || s.classList.contains("low"));
         s.classList.toggle("off", !keep);
         if (keep) { count += 1; }
@@ -96,14 +98,16 @@
     tip.textContent = "";
     var d = s.dataset;
     tip.appendChild(line("Sentence " + (parseInt(d.n, 10) + 1) + ", characters " + d.start + "–" + d.end));
-    if (d.sp) {
-      tip.appendChild(probTable("source", settings.sources, d.sp.split(" "), d.source));
-      tip.appendChild(probTable("claim type", settings.claim_types, d.cp.split(" "), d.claim));
+    if (d.conf !== undefined) {
+      settings.heads.forEach(function (h, k) {
+        tip.appendChild(probTable(h.title, h.labels, d["p" + k].split(" "), d["h" + k]));
+      });
       tip.appendChild(line("confidence " + parseFloat(d.conf).toFixed(3) + (s.classList.contains("low") ?
         " (low: under " + settings.low + ")" : "")));
     } else {
-      tip.appendChild(line("source " + d.source.replace(/_/g, " ") + ", claim type " + d.claim.replace(/_/g, " ") +
-        " (given labels, no probabilities)"));
+      tip.appendChild(line(settings.heads.map(function (h, k) {
+        return h.title + " " + d["h" + k].replace(/_/g, " ");
+      }).join(", ") + " (given labels, no probabilities)"));
     }
     if (d.speaker) { tip.appendChild(line("speaker: " + d.speaker + (d.refers ? " (refers to " + d.refers + ")" : ""))); }
     if (d.cue) { tip.appendChild(line("cue: " + d.cue)); }
