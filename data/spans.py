@@ -83,26 +83,14 @@ def parse_record(record: object, where: str) -> ArticleSpans:
 
 
 def _whole_words(text: str, span: Span) -> bool:
-    """A span starts and ends at word edges, unless scraping glued the words ("attackFNA")."""
-    inner = text[span.start:span.end]
-    cut_before = span.start > 0 and text[span.start - 1].isalnum() and inner[:1].isalnum()
-    cut_after = span.end < len(text) and text[span.end].isalnum() and inner[-1:].isalnum()
-    if not (cut_before or cut_after):
-        return True
-    # Accept a glued word only where the span's text has no whole-word occurrence in the article, in any
-    # case: "he" inside "the" is a slip for the "He" nearby, "FNA" in "attackFNA" is scraping.
-    lower, inner, start = text.lower(), inner.lower(), 0
-    while (pos := lower.find(inner, start)) >= 0:
-        if _whole_words_at(lower, pos, len(inner)):
-            return False
-        start = pos + 1
-    return True
+    """A span starts and ends at word edges; inside a word only where scraping glued two words together,
+    which shows as a lower-case letter followed by a capital ("attackFNA")."""
+    def edge(left: int) -> bool:   # is the boundary between text[left] and text[left + 1] allowed?
+        if left < 0 or left + 1 >= len(text) or not (text[left].isalnum() and text[left + 1].isalnum()):
+            return True
+        return text[left].islower() and text[left + 1].isupper()
 
-
-def _whole_words_at(text: str, pos: int, length: int) -> bool:
-    before = pos == 0 or not (text[pos - 1].isalnum() and text[pos].isalnum())
-    after = pos + length == len(text) or not (text[pos + length].isalnum() and text[pos + length - 1].isalnum())
-    return before and after
+    return edge(span.start - 1) and edge(span.end - 1)
 
 
 def check_spans(spans: ArticleSpans, text: str, sentences: list[tuple[int, int, bool]]) -> list[str]:
@@ -191,10 +179,12 @@ def span_agreement(first: dict[str, ArticleSpans], second: dict[str, ArticleSpan
     return out
 
 
-def attach_spans(articles: list, paths: list[str]) -> tuple[list, list[tuple[str, str, str]]]:
+def attach_spans(articles: list, paths: list[str],
+                 attributed=None) -> tuple[list, list[tuple[str, str, str]]]:
     """The articles with each sentence's ``speaker`` and ``cue`` (article offsets; ``None`` where it has
     none) from the stand-off span files, for the articles they cover; and every problem found (changed
-    text, spans outside their sentence) as ``(file, article id, message)``."""
+    text, spans outside their sentence, and with ``attributed(sentence)`` telling narration apart, every
+    problem :func:`check_spans` finds) as ``(file, article id, message)``."""
     from dataclasses import replace
 
     by_id = {article.id: article for article in articles}
@@ -209,6 +199,8 @@ def attach_spans(articles: list, paths: list[str]) -> tuple[list, list[tuple[str
                                  "re-annotate it or restore the text"))
                 continue
             sentences, bad = _sentences_with_spans(article, spans)
+            if attributed is not None and not bad:
+                bad = check_spans(spans, article.text, [(x.start, x.end, attributed(x)) for x in article.sentences])
             problems += [(path, article_id, p) for p in bad]
             by_id[article_id] = replace(article, sentences=sentences)
     return [by_id[article.id] for article in articles], problems

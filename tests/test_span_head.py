@@ -161,3 +161,23 @@ def test_speakers_are_numbered_and_pronouns_linked():
     assert [p.speaker["text"] for p in placed] == ["Col. Ryan Dillon", "He", "Dillon"]
     assert placed[1].speaker["refers_to"]["text"] == "Col. Ryan Dillon" and placed[1].cue["text"] == "added"
     assert placed[0].speaker["entity"] == placed[1].speaker["entity"] == placed[2].speaker["entity"]
+
+
+def test_loading_refuses_spans_that_break_the_conventions(span_run, tmp_path):
+    from factattr.errors import CorpusError
+
+    config, articles, _ = span_run
+    path = tmp_path / "bad_spans.jsonl"
+    records = span_records(articles)
+    records[0]["sentences"] = records[0]["sentences"][1:]               # an attributed sentence left without spans
+    records[1]["sentences"][0]["cue"]["start"] += 1                     # a cue cut inside a word
+    records[2]["sha256"] = "0" * 64                                     # spans of another text
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    source = config.data.sources[0].model_copy(update={"spans": [str(path)]})
+    broken = config.model_copy(update={"data": config.data.model_copy(update={"sources": [source]})})
+    with pytest.raises(CorpusError) as error:
+        load_data(broken)
+    message = str(error.value)
+    assert f"article '{articles[0]['id']}'" in message and "attributed but has no span record" in message
+    assert articles[1]["id"] in message and "word edges" in message
+    assert articles[2]["id"] in message and "sha256 differs" in message
