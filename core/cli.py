@@ -362,7 +362,33 @@ def _add_collection_tools(sub, backends, quantize_modes) -> None:
     p.set_defaults(func=cmd_view)
 
 
+def cmd_agreement(args: argparse.Namespace) -> int:
+    from .data.agreement import against_gold, agreement, read_pass
+    from .data.corpus import read_corpus
+    from .data.spans import read_spans, span_agreement
+
+    if args.spans:
+        result = span_agreement(read_spans(args.spans[0]), read_spans(args.spans[1]))
+    elif args.gold:
+        _, config = _labels_from(args)
+        labels = config.labels.label_lists() if config else None
+        result = against_gold(read_pass(args.file), read_corpus(args.gold, labels), labels)
+    else:
+        result = agreement(read_pass(args.file))
+    print(json.dumps(result, indent=2))
+    return 0
+
+
 def _add_data_tools(sub) -> None:
+    p = sub.add_parser("agreement", help="agreement of two annotation passes (labels: Cohen's kappa; spans: exact "
+                                         "and overlap F1), or of a pass with gold articles")
+    p.add_argument("file", nargs="?", help="a second-pass file (first and second labels per sentence), or with "
+                                           "--gold a pass of labels per sentence")
+    p.add_argument("--gold", nargs="+", metavar="FILE", help="corpus files the pass is scored against")
+    p.add_argument("--spans", nargs=2, metavar=("FIRST", "SECOND"), help="two stand-off span files to compare")
+    p.add_argument("--config", help=f"config with the label schema (default: {DEFAULT_CONFIG} if present)")
+    p.set_defaults(func=cmd_agreement)
+
     p = sub.add_parser("stats", help="validate the data and print label counts per split (and per origin)")
     p.add_argument("files", nargs="*", metavar="FILE",
                    help="corpus JSONL files (default: every data source of the config, split by event and origin)")

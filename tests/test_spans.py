@@ -87,3 +87,23 @@ def test_the_corpus_spans_cover_every_attributed_written_sentence():
     assert checked >= 500
     second = read_spans(REPO / "data" / "agreement" / "spans_second_pass.jsonl")
     assert len(second) >= 0.1 * len(spans)
+
+
+def test_agreement_command_for_spans_and_for_a_pass_against_gold(tmp_path, capsys):
+    from factattr.cli import main
+
+    assert main(["agreement", "--spans", str(REPO / "data" / "spans" / "spans.jsonl"),
+                 str(REPO / "data" / "agreement" / "spans_second_pass.jsonl")]) == 0
+    spans = json.loads(capsys.readouterr().out)
+    assert spans["articles"] >= 87 and spans["speaker"]["exact"]["f1"] > 0.9
+    gold = tmp_path / "gold.jsonl"
+    text = "The army said it took the town. The town lies on a river."
+    gold.write_text(json.dumps({"id": "g", "text": text, "sentences": [
+        {"start": 0, "end": 31, "source": "syrian_army", "claim_type": "territorial_control"},
+        {"start": 32, "end": 57, "source": "none", "claim_type": "background"}]}) + "\n", encoding="utf-8")
+    labels = tmp_path / "pass.jsonl"
+    labels.write_text("".join(json.dumps({"id": "g", "i": i, "source": s, "claim_type": c}) + "\n" for i, (s, c) in
+                              enumerate([("other", "territorial_control"), ("none", "background")])), encoding="utf-8")
+    assert main(["agreement", str(labels), "--gold", str(gold), "--config", str(REPO / "configs" / "default.yaml")]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["sentences"] == 2 and result["claim_type"]["accuracy"] == 1.0 and result["source"]["accuracy"] == 0.5
