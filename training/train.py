@@ -2,7 +2,8 @@
 
 Reads top to bottom: seed, data, model, optimizer and schedule, loop (train, evaluate, save), result.
 Run directory: ``metrics.jsonl`` (a line per logged step and per epoch), ``config.yaml``, ``last/`` (the
-latest epoch, with ``resume.pt``) and ``best/`` (the best epoch by the mean of the heads' macro-F1).
+latest epoch, with ``resume.pt``) and ``best/`` (the best epoch by the mean of the heads' macro-F1,
+with the int8 ONNX encoder written into it at the end: ``factattr.training.fastpath``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from factattr.model.windows import collate
 
 from .augment import maybe_scrape
 from .calibrate import calibrate_checkpoint
+from .fastpath import add_fast_path
 
 log = logging.getLogger("factattr.train")
 HEADS = ("source", "claim_type")
@@ -54,12 +56,13 @@ def class_weights(labels: list[int], n: int, mode: str) -> torch.Tensor:
     return torch.tensor(weights / weights[counts > 0].mean(), dtype=torch.float)
 
 
-def evaluate_split(model, tokenizer, articles: list[dict], batch_size: int) -> dict:
+def evaluate_split(model, tokenizer, articles: list[dict], batch_size: int, by_article: bool = False) -> dict:
     """Macro-F1 and accuracy of both heads on gold sentences, overall and per data origin (``real_...``,
-    ``written_...``), and the overall mean macro-F1 (the model-selection score)."""
+    ``written_...``), and the overall mean macro-F1 (the model-selection score). ``by_article``: as
+    :func:`~factattr.model.inference.predict_probs` (needed by a dynamically quantised model)."""
     texts = [a["text"] for a in articles]
     spans = [[(s["start"], s["end"]) for s in a["sentences"]] for a in articles]
-    probs = predict_probs(model, tokenizer, texts, spans, batch_size)
+    probs = predict_probs(model, tokenizer, texts, spans, batch_size, by_article=by_article)
     origins = sorted({a.get("origin") or "" for a in articles} - {""})
     groups = {"": None, **{f"{o}_": o for o in origins}} if len(origins) > 1 else {"": None}
     metrics = {}
@@ -315,6 +318,8 @@ def train(config: Config, *, resume: bool = False, overwrite: bool = False, prog
     log.info("best epoch %d, dev score %.4f, %.0f s; softmax temperatures fitted on dev: source %.2f, claim_type %.2f",
              state["best_epoch"], state["best_score"], time.time() - started, temperatures["source"],
              temperatures["claim_type"])
+    # The fast scoring path ships inside the checkpoint, with the dev macro-F1 that decides if it is the default.
+    add_fast_path(out / "best", dev_articles, config.evaluation.batch_size, config.inference.threads)
     return out / "best"
 
 
