@@ -17,7 +17,7 @@ $(BIN)/factattr: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# torch first, pinned to the CPU build on disk: a bare `torch` would pull a multi-GB CUDA build.
 	$(BIN)/pip install torch==2.13.0
-	$(BIN)/pip install -e '.[test]'
+	$(BIN)/pip install -e '.[test,ray]'
 	touch $@
 
 # Headless Chromium and its driver for the pages' browser tests, benchmark and screenshots (Debian packages;

@@ -79,6 +79,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     from .model.tagger import Tagger, check_text
 
+    if args.out:
+        return _score_to_file(args)
     tagger = Tagger.load(args.checkpoint, backend=args.backend, quantize=args.quantize)
     pending: deque = deque()   # (id, metadata) of each text handed to score_many, in order
 
@@ -144,6 +146,35 @@ def _positive(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"{value} is not a positive whole number")
     return number
+
+
+def _score_to_file(args: argparse.Namespace) -> int:
+    """``score INPUT --out OUTPUT``: the resumable batch path, on this machine or on a Ray cluster."""
+    from .batch import errors_path, score_file
+
+    options = dict(errors=args.errors, input_format=args.input_format, id_column=args.id_column,
+                   text_column=args.text_column, resume=args.resume, overwrite=args.overwrite)
+    if args.engine == "ray":
+        from .distributed import score_path
+
+        summary = score_path(args.files[0], args.out, args.checkpoint, backend=args.backend, quantize=args.quantize,
+                             concurrency=args.concurrency, progress=not args.no_progress, **options)
+    else:
+        from .model.tagger import Tagger
+
+        tagger = Tagger.load(args.checkpoint, backend=args.backend, quantize=args.quantize)
+        summary = score_file(tagger, args.files[0], args.out, progress=not args.no_progress, **options)
+    if summary is None:
+        print(f"{args.out}: written by Ray; rows that could not be scored have their reason in the 'error' column",
+              file=sys.stderr)
+        return 0
+    errors = args.errors or errors_path(Path(args.out))
+    print(f"{args.out}: {summary.scored} article(s) scored, {summary.sentences} sentence(s)"
+          + (f"; {summary.skipped} already done" if summary.skipped else ""), file=sys.stderr)
+    if summary.failed:
+        print(f"{summary.failed} row(s) failed and were not scored: see {errors}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _table(name: str, result, labels: dict[str, list[str]]) -> str:
@@ -319,6 +350,20 @@ def _add_score(sub, backends, quantize_modes) -> None:
                    help="table (default), json, or jsonl: one {'id', 'text'} article per input line, one result per output line")
     p.add_argument("--backend", choices=backends, help="override the checkpoint config's inference.backend")
     p.add_argument("--quantize", choices=quantize_modes, help="override the checkpoint config's inference.quantize")
+    g = p.add_argument_group("batch scoring (with --out: one INPUT file, results streamed to OUTPUT in input order)")
+    g.add_argument("--out", metavar="OUTPUT", help="write results here: .jsonl or .parquet (a local path; with "
+                   "--engine ray also a directory or object-storage URI such as s3://bucket/scores/)")
+    g.add_argument("--input-format", choices=("jsonl", "csv", "parquet"), help="default: from INPUT's extension")
+    g.add_argument("--id-column", default="id", help="the article id's column or key (default: %(default)s)")
+    g.add_argument("--text-column", default="text", help="the article text's column or key (default: %(default)s)")
+    g.add_argument("--errors", metavar="FILE", help="bad rows, as JSON Lines of line, id and reason "
+                   "(default: OUTPUT with .errors.jsonl for its extension)")
+    g.add_argument("--resume", action="store_true", help="continue an interrupted run: rows already in OUTPUT are skipped")
+    g.add_argument("--overwrite", action="store_true", help="start again over an existing OUTPUT (replaced at the end)")
+    g.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="local (default): this process; ray: a pool of Ray actors (pip install factattr[ray])")
+    g.add_argument("--concurrency", type=int, default=2, help="--engine ray: actors, each with its own model (default: 2)")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_score)
 
 
@@ -431,8 +476,24 @@ def _add_data_tools(sub) -> None:
     p.set_defaults(func=cmd_import_fakes)
 
 
+def _check_score_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    batch_only = [f"--{name.replace('_', '-')}" for name in ("errors", "input_format", "resume", "overwrite")
+                  if getattr(args, name)] + (["--engine ray"] if args.engine == "ray" else [])
+    if args.out and len(args.files) != 1:
+        parser.error("score --out takes exactly one INPUT file")
+    if not args.out and batch_only:
+        parser.error(f"{', '.join(batch_only)} need(s) --out OUTPUT")
+    if args.resume and args.overwrite:
+        parser.error("--resume and --overwrite exclude each other")
+    if args.concurrency < 1:
+        parser.error("--concurrency must be at least 1")
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "score":
+        _check_score_usage(parser, args)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
     try:

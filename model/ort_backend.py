@@ -205,13 +205,20 @@ class OrtClaimTagger:
 INT8_DISABLED_OPTIMIZERS = ("SkipLayerNormFusion",)
 
 
-def ort_model(model: ClaimTaggerModel, quantize: str, threads: int) -> OrtClaimTagger:
+def ort_model(model: ClaimTaggerModel, quantize: str, threads: int, prebuilt: Path | None = None) -> OrtClaimTagger:
     """The ONNX Runtime tagger; ``threads`` per call (the session is thread-safe: callers may run several).
 
     ``model`` comes from :func:`~factattr.model.checkpoint.load_checkpoint`, whose weights' hash keys the cache.
-    A cached file ONNX Runtime cannot open is rebuilt once, so a damaged cache never sticks.
+    A cached file ONNX Runtime cannot open is rebuilt once, so a damaged cache never sticks. ``prebuilt``:
+    the checkpoint's own exported encoder (verified by the caller), used as is, without the cache.
     """
     disabled = INT8_DISABLED_OPTIMIZERS if quantize == "dynamic_int8" else ()
+    if prebuilt is not None:
+        try:
+            return OrtClaimTagger(model, prebuilt, threads, disabled)
+        except Exception as exc:  # onnxruntime raises its own types for unreadable graphs
+            raise CheckpointError(f"{prebuilt}: ONNX Runtime cannot load it ({exc}); delete the file to score "
+                                  "without it, or copy the checkpoint again") from None
     try:
         path = encoder_file(model, quantize)
         try:

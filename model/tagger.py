@@ -18,6 +18,7 @@ from factattr.data.segment import segment
 from factattr.errors import InputError
 
 from .checkpoint import load_checkpoint
+from .fastpath import choose_backend
 from .inference import Prediction, predict
 from .speakers import Mention, entities, link_speakers
 
@@ -125,9 +126,12 @@ class Tagger:
 
         Args:
             path: a directory written by ``factattr train`` (e.g. ``runs/default/best``).
-            backend: ``"torch"`` or ``"onnxruntime"`` (the encoder exported to ONNX, cached after the first
-                load); defaults to the checkpoint config's ``inference.backend``.
-            quantize: ``"none"`` or ``"dynamic_int8"``; defaults to the checkpoint config's ``inference.quantize``.
+            backend: ``"torch"`` or ``"onnxruntime"`` (the encoder exported to ONNX: the checkpoint's own
+                int8 file when it has one, else cached after the first load). With neither ``backend`` nor
+                ``quantize`` given: the checkpoint's int8 ONNX encoder when training accepted it (dev
+                macro-F1 within one point of fp32's, see ``factattr.model.fastpath``), else the checkpoint
+                config's ``inference.backend``. ``backend="torch"`` scores in fp32.
+            quantize: ``"none"`` or ``"dynamic_int8"``; defaults as ``backend`` does (the config's ``inference.quantize``).
             threads: CPU threads; defaults to the config's ``inference.threads``. With dynamic int8, this
                 many articles are scored at once, one thread each.
             windows_per_pass: windows per forward pass; defaults to the config's ``inference.windows_per_pass``.
@@ -140,8 +144,9 @@ class Tagger:
         _positive("threads", threads)
         _positive("windows_per_pass", windows_per_pass)
         model, tokenizer, config = load_checkpoint(path)
-        backend = backend or config.inference.backend
-        mode = quantize or config.inference.quantize
+        # The checkpoint's own int8 encoder, when training wrote one (and, unless asked otherwise, accepted it).
+        backend, mode, int8_file = choose_backend(path, backend, quantize, config.inference.backend,
+                                                  config.inference.quantize)
         for name, value, allowed in (("backend", backend, BACKENDS), ("quantize", mode, QUANTIZE_MODES)):
             if value not in allowed:
                 raise InputError(f"{name} must be {' or '.join(map(repr, allowed))}, got {value!r}")
@@ -154,7 +159,7 @@ class Tagger:
         if backend == "onnxruntime":
             from .ort_backend import ort_model
 
-            model = ort_model(model, mode, per_pass)
+            model = ort_model(model, mode, per_pass, prebuilt=int8_file)
         elif mode == "dynamic_int8":
             model = quantize_dynamic_int8(model)
         return cls(model, tokenizer, config, windows_per_pass, backend, mode, per_pass, workers)

@@ -1,9 +1,10 @@
 """``factattr train CONFIG``: fine-tune the encoder and the label heads, keep the best dev checkpoint.
 
 ``train`` reads top to bottom: seed, data, model, loss, optimizer and schedule, loop (train an epoch,
-evaluate on dev, save), calibration. Run directory: ``metrics.jsonl`` (a line per logged step and per
-epoch), ``config.yaml``, ``last/`` (the latest epoch, with ``resume.pt``) and ``best/`` (the best epoch by
-the mean of the heads' macro-F1).
+evaluate on dev, save), calibration, the fast path. Run directory: ``metrics.jsonl`` (a line per logged
+step and per epoch), ``config.yaml``, ``last/`` (the latest epoch, with ``resume.pt``) and ``best/`` (the
+best epoch by the mean of the heads' macro-F1, with the int8 ONNX encoder written into it at the end:
+``factattr.training.fastpath``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from factattr.model.windows import collate
 
 from .augment import maybe_scrape, scrape_with_targets
 from .calibrate import calibrate_checkpoint
+from .fastpath import add_fast_path
 from .loss import TaggingLoss, sentence_targets  # noqa: F401  (sentence_targets: part of this module's API)
 
 log = logging.getLogger("factattr.train")
@@ -46,10 +48,12 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def evaluate_split(model, tokenizer, articles: list[Article], windows_per_pass: int) -> dict:
+def evaluate_split(model, tokenizer, articles: list[Article], windows_per_pass: int, by_article: bool = False) -> dict:
     """Macro-F1 and accuracy of every head on gold sentences, overall and per data origin (``real_...``,
-    ``written_...``), and the overall mean macro-F1 of the heads (the model-selection score)."""
-    probs = predict_probs(model, tokenizer, [a.text for a in articles], [a.spans for a in articles], windows_per_pass)
+    ``written_...``), and the overall mean macro-F1 of the heads (the model-selection score). ``by_article``:
+    as :func:`~factattr.model.inference.predict` (needed by a dynamically quantised model)."""
+    probs = predict_probs(model, tokenizer, [a.text for a in articles], [a.spans for a in articles], windows_per_pass,
+                          by_article=by_article)
     origins = sorted({a.origin for a in articles} - {""})
     groups = {"": None, **{f"{o}_": o for o in origins}} if len(origins) > 1 else {"": None}
     metrics = {}
@@ -176,6 +180,8 @@ def train(config: Config, *, resume: bool = False, overwrite: bool = False, prog
     temperatures = calibrate_checkpoint(out / "best", config, dev_articles, config.evaluation.windows_per_pass)
     log.info("best epoch %d, dev score %.4f, %.0f s; softmax temperatures fitted on dev: %s", state["best_epoch"],
              state["best_score"], time.time() - started, ", ".join(f"{h} {t:.2f}" for h, t in temperatures.items()))
+    # The fast scoring path ships inside the checkpoint, with the dev macro-F1 that decides if it is the default.
+    add_fast_path(out / "best", dev_articles, config.evaluation.windows_per_pass, config.inference.threads)
     return out / "best"
 
 
