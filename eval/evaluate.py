@@ -100,8 +100,8 @@ class Predictions:
     systems: dict[str, dict[str, tuple[list[str], np.ndarray]]]
     model_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
-    # (gold, predicted) speaker-and-cue marks of the aligned sentences that have span annotations
-    span_pairs: list[tuple[dict, dict]] = field(default_factory=list)
+    # (gold, predicted, origin) speaker-and-cue marks of the aligned sentences that have span annotations
+    span_pairs: list[tuple[dict, dict, str]] = field(default_factory=list)
 
 
 def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data: Sequence[str] | None = None,
@@ -189,7 +189,8 @@ def collect_predictions(taggers: dict[str, Tagger], articles: list[Article], nam
                                for label in labels] for r in rows]).reshape(len(rows), len(labels))
             systems[system][head] = ([labels[int(i)] for i in probs.argmax(-1)], probs)
     span_pairs = [(articles[position[r["article"]]].sentences[r["index"]].extra,
-                   vars_of(scored["model"][position[r["article"]]].sentences[r["pred_index"]])) for r in rows
+                   vars_of(scored["model"][position[r["article"]]].sentences[r["pred_index"]]),
+                   articles[position[r["article"]]].origin) for r in rows
                   if "speaker" in articles[position[r["article"]]].sentences[r["index"]].extra]
     return Predictions(name, articles, pred_spans, rows, totals, systems, round(seconds["model"], 2),
                        span_pairs=span_pairs if taggers["model"].model.config.spans else [])
@@ -262,9 +263,16 @@ def score_systems(p: Predictions, config: Config, compared: Sequence[str] = ()) 
         for name in compared}
     results["errors"] = _worst_errors(p.rows, p.systems["model"], labels, config.evaluation.worst_errors)
     if p.span_pairs:
-        results["spans"] = {field: span_f1([(g.get(field), m.get(field)) for g, m in p.span_pairs])
-                            for field in SPAN_FIELDS}
+        results["spans"] = _span_scores(p.span_pairs)
+        origins = sorted({origin for _, _, origin in p.span_pairs} - {""})
+        if len(origins) > 1:
+            results["spans_by_origin"] = {f"{p.name}-{o}": _span_scores([x for x in p.span_pairs if x[2] == o])
+                                          for o in origins}
     return results
+
+
+def _span_scores(pairs: list[tuple[dict, dict, str]]) -> dict:
+    return {field: span_f1([(gold.get(field), model.get(field)) for gold, model, _ in pairs]) for field in SPAN_FIELDS}
 
 
 def _head_report(rows: list[dict], predicted_probs: tuple, head: str, labels: list[str], groups: list[str],

@@ -67,9 +67,13 @@ def _spans_section(r: dict) -> list[str]:
         return []
     out = ["", "## Speaker and cue spans", "",
            "| span | gold | predicted | exact P | exact R | exact F1 | overlap F1 |", "|---|---:|---:|---:|---:|---:|---:|"]
-    for field, m in r["spans"].items():
-        out.append(f"| {field} | {m['gold']} | {m['predicted']} | {_f(m['exact']['precision'])} | "
-                   f"{_f(m['exact']['recall'])} | {_f(m['exact']['f1'])} | {_f(m['overlap']['f1'])} |")
+    parts = {"all": r["spans"], **r.get("spans_by_origin", {})}
+    out[-2] = "| part | " + out[-2][2:]
+    out[-1] = "|---" + out[-1]
+    for part, scores in parts.items():
+        for field, m in scores.items():
+            out.append(f"| {part} | {field} | {m['gold']} | {m['predicted']} | {_f(m['exact']['precision'])} | "
+                       f"{_f(m['exact']['recall'])} | {_f(m['exact']['f1'])} | {_f(m['overlap']['f1'])} |")
     return out
 
 

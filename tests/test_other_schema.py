@@ -91,7 +91,7 @@ def test_three_head_schema_trains_evaluates_and_scores(tmp_path):
     assert [(s.source, s.claim, s.certainty) for s in result.sentences] == [
         ("russian_mod", "territorial_control", "claimed"), ("none", "background", "confirmed")]
     first = result.to_dict()["sentences"][0]
-    assert list(first) == ["text", "start", "end", *SCHEMA, *(f"{h}_probs" for h in SCHEMA)]
+    assert list(first) == ["text", "start", "end", *SCHEMA, *(f"{h}_probs" for h in SCHEMA), "speaker", "cue"]
     assert abs(sum(first["certainty_probs"].values()) - 1) < 1e-5 and result.sentences[0].certainty_score > 0.5
     assert main(["stats", str(corpus), "--config", str(path)]) == 0
 
