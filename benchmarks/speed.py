@@ -30,6 +30,7 @@ from pathlib import Path
 
 # mode -> (backend, quantize) of the factattr Tagger; the first mode is the naive baseline.
 MODES = {"naive_pipeline": None,
+         "factattr_default": (None, None),     # Tagger.load(checkpoint): the checkpoint's own fast path when it has one
          "factattr_torch_fp32": ("torch", "none"), "factattr_torch_int8": ("torch", "dynamic_int8"),
          "factattr_onnx_fp32": ("onnxruntime", "none"), "factattr_onnx_int8": ("onnxruntime", "dynamic_int8")}
 
