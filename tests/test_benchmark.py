@@ -54,7 +54,7 @@ def test_benchmark_runs_every_mode_in_turn(tiny_checkpoint):
     assert done.returncode == 0, done.stderr
     rows = [line for line in done.stdout.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert [row.split(" | ")[0].lstrip("| ") for row in rows] == [
-        "naive_pipeline", "factattr_torch_fp32", "factattr_torch_int8", "factattr_onnx_fp32", "factattr_onnx_int8"]
+        "naive_pipeline", "factattr_default", "factattr_torch_fp32", "factattr_torch_int8", "factattr_onnx_fp32", "factattr_onnx_int8"]
     assert rows[0].split(" | ")[2] == "1.00x"
     assert "round 2/2: done" in done.stderr
     assert "fp32 ceiling:" in done.stdout and "no fp32 implementation of this model exceeds" in done.stdout
