@@ -17,6 +17,8 @@ Lines of ``line``, ``id`` and ``reason``) and the run goes on.
 
 from __future__ import annotations
 
+import contextlib
+
 import csv
 import json
 import logging
@@ -442,18 +444,25 @@ def score_file(tagger, source: str | Path, out: str | Path, *, errors: str | Pat
     check_output(out, errors, resume, overwrite)
     rows = read_rows(source, in_fmt, id_column, text_column)
     total = count_rows(source, in_fmt) if progress else None
-    sink, error_log = open_sink(out, out_fmt), JsonlLog(errors)
+    with writers(out, out_fmt, errors, resume) as (sink, error_log):
+        return _run(tagger, rows, sink, error_log, _Resumer(sink, error_log, out) if resume else None,
+                    _bar(total, progress))
+
+
+@contextlib.contextmanager
+def writers(out: Path, fmt: str, errors: Path, resume: bool):
+    """OUTPUT's writer and the errors log, opened (or reopened to resume); both are finished (put in place)
+    only when the block succeeds, and closed whatever happens."""
+    sink, error_log = open_sink(out, fmt), JsonlLog(errors)
     sink.open(resume)
     error_log.open(resume)
     try:
-        summary = _run(tagger, rows, sink, error_log, _Resumer(sink, error_log, out) if resume else None,
-                       _bar(total, progress))
+        yield sink, error_log
         sink.finish()
         error_log.finish()
     finally:
         sink.close()
         error_log.close()
-    return summary
 
 
 def _bar(total: int | None, enabled: bool):

@@ -17,8 +17,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from .batch import (INPUT_FORMATS, OUTPUT_FORMATS, JsonlLog, Summary, check_output, check_row, count_rows,
-                    errors_path, file_format, open_sink)
+from .batch import (INPUT_FORMATS, OUTPUT_FORMATS, Summary, check_output, check_row, count_rows, errors_path,
+                    file_format)
 from .errors import FactattrError, InputError
 
 log = logging.getLogger("factattr.distributed")
@@ -131,34 +131,25 @@ def _write_with_ray(scored, out: str, fmt: str) -> None:
 
 def _write_locally(scored, out: Path, fmt: str, errors: Path, total: int | None, progress: bool) -> Summary:
     """Rows in input order into OUTPUT and the errors file, through the single-process writers."""
-    from .batch import FLUSH_EVERY, PART_ROWS, _bar
+    from .batch import FLUSH_EVERY, PART_ROWS, _bar, writers
 
-    sink, error_log = open_sink(out, fmt), JsonlLog(errors)
-    sink.open(False)
-    error_log.open(False)
     size = FLUSH_EVERY if fmt == "jsonl" else PART_ROWS
     summary, chunk, position = Summary(), [], 0
-    try:
-        with _bar(total, progress) as bar:
-            for batch in scored.iter_batches(batch_format="pyarrow", batch_size=size):
-                for record in batch.to_pylist():
-                    position += 1
-                    reason = record.pop("error")
-                    if reason is not None:
-                        error_log.append([{"line": position, "id": record["id"], "reason": reason}])
-                        summary.failed += 1
-                    else:
-                        chunk.append(record)
-                        summary.scored += 1
-                        summary.sentences += len(record.get("sentences") or ())
-                    bar.update(1)
-                if len(chunk) >= size:
-                    sink.append(chunk)
-                    chunk = []
-            sink.append(chunk)
-        sink.finish()
-        error_log.finish()
-    finally:
-        sink.close()
-        error_log.close()
+    with writers(out, fmt, errors, False) as (sink, error_log), _bar(total, progress) as bar:
+        for batch in scored.iter_batches(batch_format="pyarrow", batch_size=size):
+            for record in batch.to_pylist():
+                position += 1
+                reason = record.pop("error")
+                if reason is not None:
+                    error_log.append([{"line": position, "id": record["id"], "reason": reason}])
+                    summary.failed += 1
+                else:
+                    chunk.append(record)
+                    summary.scored += 1
+                    summary.sentences += len(record.get("sentences") or ())
+                bar.update(1)
+            if len(chunk) >= size:
+                sink.append(chunk)
+                chunk = []
+        sink.append(chunk)
     return summary
