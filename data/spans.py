@@ -9,7 +9,7 @@ the article's text. Narration (source ``none``) has no record.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from factattr.errors import CorpusError
@@ -185,7 +185,7 @@ def attach_spans(articles: list, paths: list[str],
     none) from the stand-off span files, for the articles they cover; and every problem found (changed
     text, spans outside their sentence, and with ``attributed(sentence)`` telling narration apart, every
     problem :func:`check_spans` finds) as ``(file, article id, message)``."""
-    from dataclasses import replace
+    from .standoff import text_hash   # here: standoff reads through corpus, which imports this module
 
     by_id = {article.id: article for article in articles}
     problems: list[tuple[str, str, str]] = []
@@ -194,7 +194,7 @@ def attach_spans(articles: list, paths: list[str],
             article = by_id.get(article_id)
             if article is None:
                 continue                      # spans of another source's article
-            if spans.sha256 and spans.sha256 != _hash(article.text):
+            if spans.sha256 and spans.sha256 != text_hash(article.text):
                 problems.append((path, article_id, "the text changed since its spans were made (sha256 differs); "
                                  "re-annotate it or restore the text"))
                 continue
@@ -207,8 +207,6 @@ def attach_spans(articles: list, paths: list[str],
 
 
 def _sentences_with_spans(article, spans: ArticleSpans) -> tuple[tuple, list[str]]:
-    from dataclasses import replace
-
     out, problems = [], []
     for i, sentence in enumerate(article.sentences):
         record = spans.sentences.get(i)
@@ -224,8 +222,3 @@ def _sentences_with_spans(article, spans: ArticleSpans) -> tuple[tuple, list[str
         out.append(replace(sentence, extra={**sentence.extra, **marks}))
     return tuple(out), problems
 
-
-def _hash(text: str) -> str:
-    from .standoff import text_hash
-
-    return text_hash(text)

@@ -248,8 +248,7 @@ class Tagger:
 
     def _narration(self) -> tuple[str, str] | None:
         """(head, label) of the reporter's own narration, which has no speaker, when the config names it."""
-        roles = getattr(self.config, "roles", None)
-        head, label = getattr(roles, "attribution", None), getattr(roles, "narration", None)
+        head, label = self.config.roles.attribution, self.config.roles.narration
         return (head, label) if head in self.labels and label in self.labels.get(head, ()) else None
 
     def _sentence(self, text: str, span: tuple[int, int], probs: dict) -> SentenceResult:
