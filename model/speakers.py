@@ -4,12 +4,22 @@ an article name one speaker.
 A documented rule, not a learned scorer (``ANNOTATION_NOTES.md`` section 21.7 is what it imitates):
 
 1. A *name* that repeats the surname (last word) of an earlier, longer name is that speaker ("Dillon"
-   after "Col. Ryan Dillon").
+   after "Col. Ryan Dillon"), a person's name joining a person and a party's name a party ("the
+   Observatory" is not "Observatory director Rami Abdel Rahman").
 2. A *pronoun* ("he", "she", "it", "they") stands for the nearest earlier speaker mention that is not
-   itself a pronoun or role, preferring a person for he/she and a party for it.
-3. A *role* ("the spokesman", "the ministry", "the monitor") stands for the nearest earlier mention
-   sharing its head noun ("the Russian Defence Ministry"), else the nearest mention of the same type
-   (person or party), else the nearest one.
+   itself a pronoun or role, preferring a person for he/she, a party for it and a group for they; with no
+   speaker before it, for the nearest fitting name in the narration.
+3. A *document* standing for its issuer ("the statement", "the letter") stands for the nearest earlier
+   speaker whose own sentence names such a document ("the U.S. military said in a statement").
+4. A *role* ("the spokesman", "the ministry", "the monitor", "the AFP photographer") stands for the nearest
+   earlier speaker mention of its type (person or party) sharing its head noun ("the Russian Defence
+   Ministry"), else such a name in the narration, else the nearest speaker sharing its head noun or its
+   type. A role qualified by names ("the AFP photographer", "the Turkish military") only stands for a
+   mention holding those names; with none before it, it names its speaker itself.
+
+Real reports often name a speaker once in a narrated sentence ("Dr X treated the wounded ...") and quote
+"he" or "the group" afterwards, hence the narrated names (runs of capitalised words: a person, or an
+organisation by one of its words) when the article's text is given.
 
 An entity's naming span is its first mention, which :func:`link_speakers` returns as ``refers_to`` for
 pronouns and roles.
@@ -42,12 +52,22 @@ PARTY_WORDS = {"observatory", "ministry", "command", "army", "council", "agency"
 PLURAL_PEOPLE = {"residents", "witnesses", "activists", "officials", "sources", "commanders", "officers", "analysts",
                  "people", "doctors", "medics", "locals", "supporters", "fighters", "soldiers", "diplomats"}
 DETERMINERS = {"the", "a", "an", "this", "that", "these", "those"}
-ROLE_OPENERS = {"the", "this", "that", "his", "her", "its", "their"}
+ROLE_OPENERS = {"the", "this", "that", "his", "her", "its", "their", "another"}
 # Role heads that name a well-known party by another word ("the monitor" is the Observatory).
 ROLE_SYNONYMS = {"monitor": {"observatory"}, "watchdog": {"observatory"}, "group": {"observatory"},
                  "agency": {"sana", "afp", "reuters", "ap", "aamaq", "anadolu", "tass", "ria"},
                  "statement": {"command", "ministry", "coalition", "army", "centcom"}}
+# Documents that stand for their issuer (notes 21.1): "the statement added".
+DOCUMENTS = {"statement", "statements", "report", "letter", "communique", "announcement", "video", "footage"}
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
+# A run of capitalised words, with the small words that join a name's parts ("Syrian Observatory for Human
+# Rights", "Ayman al-Aasmi"); a sentence's first word is dropped when it is one of the words in _LEADING.
+_NAME_RUN = re.compile(r"(?:[A-Z][\w'.\-]*|(?:al|el|ad|as|ash|bin|ibn|abu|de)-[A-Z][\w'\-]*)"
+                       r"(?:\s+(?:(?:of|for|the|al|bin|de|and)\s+)*(?:[A-Z][\w'.\-]*|(?:al|el|ad|as|ash|bin|ibn|abu|de)-[A-Z][\w'\-]*))*")
+_LEADING = re.compile(r"(?:In|On|At|But|And|As|After|Before|When|While|If|Since|Meanwhile|However|Earlier|Later|"
+                      r"According|Last|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\s+")
+_TRAILING_ROLE = re.compile(r"\s+([a-z]+)\b")
+_NAME_PARTICLE = re.compile(r"(?:al|el|ad|as|ash|bin|ibn|abu|de)-[A-Z]")
 
 
 @dataclass(frozen=True)
@@ -67,16 +87,32 @@ def is_pronoun(text: str) -> bool:
     return text.strip().lower() in PRONOUNS
 
 
-def is_role(text: str) -> bool:
-    """A bare role: a determiner and common nouns, no name ("the spokesman", "the Britain-based monitor")."""
+def _capitalised(word: str) -> bool:
+    """A word of a name: capitalised, or a particle glued to one ("al-Aasmi")."""
+    return word[0].isupper() or bool(_NAME_PARTICLE.match(word))
+
+
+def _role_names(text: str) -> list[str] | None:
+    """A bare role's qualifying names ("AFP" in "the AFP photographer"), or None when ``text`` is no bare
+    role: a determiner and a common-noun head ("the spokesman", "the Britain-based monitor")."""
     words = _WORD.findall(text)
     if not words or is_pronoun(text):
-        return False
-    if words[0].lower() not in ROLE_OPENERS and len(words) > 1:
-        return False
-    rest = words[1:] if words[0].lower() in ROLE_OPENERS else words
+        return None
+    if words[0].lower() not in ROLE_OPENERS:
+        return [] if len(words) == 1 and words[0].islower() else None
+    rest = words[1:]
+    if not rest:
+        return [] if words[0].lower() == "another" else None
+    if not rest[-1].islower():
+        return None                          # "the Syrian Observatory": a name
     # "Britain-based" is an adjective, not a name
-    return all(w.islower() or ("-" in w and w.split("-")[-1].islower()) for w in rest)
+    return [w for w in rest if not w.islower() and not ("-" in w and w.split("-")[-1].islower())]
+
+
+def is_role(text: str) -> bool:
+    """A bare role: a determiner and a common-noun head ("the spokesman", "the Britain-based monitor", "the
+    AFP photographer"), standing for a speaker named elsewhere."""
+    return _role_names(text) is not None
 
 
 def kind_of(text: str) -> str:
@@ -96,7 +132,7 @@ def is_person(text: str) -> bool:
         return True
     if any(w in PARTY_WORDS for w in words):
         return False
-    names = [w for w in _WORD.findall(text) if w[0].isupper() and w.lower() not in DETERMINERS]
+    names = [w for w in _WORD.findall(text) if _capitalised(w) and w.lower() not in DETERMINERS]
     return len(names) >= 2 and not any(w.isupper() and len(w) > 1 for w in names)  # "Ryan Dillon", not "SANA"
 
 
@@ -110,49 +146,120 @@ def _head(text: str) -> str:
     return words[-1] if words else ""
 
 
-def _antecedent(mention: Mention, earlier: list[Mention]) -> Mention | None:
-    """The nearest fitting earlier non-referring mention (``earlier`` in text order)."""
-    if not earlier:
-        return None
-    if is_pronoun(mention.text):
-        wanted = PRONOUNS[mention.text.strip().lower()]
-        if wanted is None:
-            fits = [m for m in earlier if is_plural(m.text)]
-        else:
-            fits = [m for m in earlier if not is_plural(m.text) and is_person(m.text) == (wanted == "person")]
-        return (fits or earlier)[-1]
+def _pronoun_fits(mention: Mention, earlier: list[Mention]) -> list[Mention]:
+    wanted = PRONOUNS[mention.text.strip().lower()]
+    if wanted is None:
+        return [m for m in earlier if is_plural(m.text)]
+    return [m for m in earlier if not is_plural(m.text) and is_person(m.text) == (wanted == "person")]
+
+
+def _role_fits(mention: Mention, earlier: list[Mention]) -> tuple[list[Mention], list[Mention]] | None:
+    """The earlier candidates that fit a role well (its type and head noun) and loosely (either), or None
+    when the role's names match no candidate."""
+    modifiers = _role_names(mention.text) or []
+    if modifiers:      # "the AFP photographer" is a mention of AFP's photographer, or of nobody named before:
+                       # never of "Reuters" just because it came last
+        wanted = {w.lower() for w in modifiers}
+        earlier = [m for m in earlier if wanted <= {w.lower() for w in _WORD.findall(m.text)}]
     head = _head(mention.text)
     heads = {head} | ROLE_SYNONYMS.get(head, set())
+    person = is_person(mention.text)
     same_head = [m for m in earlier if head and heads & set(_words(m.text))]
-    same_type = [m for m in earlier if is_person(m.text) == is_person(mention.text)]
-    return (same_head or same_type or earlier)[-1]
+    same_type = [m for m in earlier if is_person(m.text) == person]
+    loose = same_head or same_type or ([] if modifiers else earlier)
+    return ([m for m in same_head if m in same_type], loose) if loose else None
 
 
-def resolve(mentions: list[Mention]) -> list[Mention]:
+def _issuers(mention: Mention, spoken: list[Mention], text: str | None) -> list[Mention]:
+    """For a document standing for its issuer ("the statement", "the letter"), the earlier speakers whose
+    own sentence mentions such a document ("... said in a statement")."""
+    head = _head(mention.text)
+    if text is None or head not in DOCUMENTS:
+        return []
+    def sentence_of(m: Mention) -> str:
+        return text[text.rfind(".", 0, m.start) + 1:max(text.find(".", m.end), m.end)].lower()
+    return [m for m in spoken if re.search(rf"\b{re.escape(head)}", sentence_of(m))]
+
+
+def _antecedent(mention: Mention, spoken: list[Mention], narrated: list[Mention],
+                text: str | None = None) -> Mention | None:
+    """What a pronoun, document or role stands for (rules 2-4 above): ``spoken`` are the earlier naming
+    speaker mentions and ``narrated`` the earlier names in the narration, both in text order."""
+    issuers = _issuers(mention, spoken, text)
+    if issuers:
+        return issuers[-1]
+    if is_pronoun(mention.text):
+        fits = _pronoun_fits(mention, spoken) or spoken or _pronoun_fits(mention, narrated)
+        return fits[-1] if fits else None
+    fits = _role_fits(mention, spoken)
+    if fits is not None and fits[0]:
+        return fits[0][-1]
+    fits_narrated = _role_fits(mention, narrated)
+    if fits_narrated is not None and fits_narrated[0]:
+        return fits_narrated[0][-1]
+    return fits[1][-1] if fits is not None and fits[1] else None
+
+
+def narrated_names(text: str, mentions: list[Mention]) -> list[Mention]:
+    """The names of people and organisations in ``text`` outside the speaker ``mentions``: runs of
+    capitalised words (with "of", "for", "al-" and the like inside) that :func:`is_person` takes for a
+    person or that hold an organisation's word ("Union of Syrian Medical Relief Organisations")."""
+    out = []
+    for match in _NAME_RUN.finditer(text):
+        start, end = match.span()
+        role = _TRAILING_ROLE.match(text, end)
+        if role and role.group(1) in PERSON_WORDS:
+            end = role.end()                 # "an AFP photographer": the photographer, not AFP
+        lead = _LEADING.match(text, start, end)
+        start = lead.end() if lead else start
+        name = text[start:end]
+        if any(m.start < end and start < m.end for m in mentions) or not _WORD.search(name):
+            continue
+        words = set(_words(name))
+        if is_person(name) and len(_WORD.findall(name)) > 1 or words & PARTY_WORDS:
+            out.append(Mention(start, end, name))
+    return out
+
+
+def resolve(mentions: list[Mention], text: str | None = None) -> list[Mention]:
     """For each speaker mention of one article (in text order), the naming span of its entity: itself for
     a first naming, the fuller earlier name for a repeated surname, the antecedent's naming span for a
-    pronoun or role (itself when nothing earlier fits)."""
-    naming_of: dict[Mention, Mention] = {}
+    pronoun or role (itself when nothing earlier fits). With the article's ``text``, names in its
+    narration are candidates too."""
+    narrated = narrated_names(text, mentions) if text else []
+    naming_of: dict[Mention, Mention] = {m: m for m in narrated}
     named: list[Mention] = []                # non-referring mentions seen so far
     for mention in mentions:
         if kind_of(mention.text) == "name":
             surname = (_words(mention.text)[-1:] or [""])[0]
             fuller = [m for m in named if len(m.text) > len(mention.text) and surname in _words(m.text)]
+            # "the Observatory" is the Observatory, not "Observatory director Rami Abdel Rahman"
+            fuller = [m for m in fuller if is_person(m.text) == is_person(mention.text)] or fuller
             naming_of[mention] = naming_of[fuller[-1]] if fuller else mention
             named.append(mention)
         else:
-            antecedent = _antecedent(mention, named)
+            antecedent = _antecedent(mention, named, [m for m in narrated if m.end <= mention.start], text)
             naming_of[mention] = naming_of[antecedent] if antecedent is not None else mention
+            if antecedent is None and not is_pronoun(mention.text):
+                named.append(mention)        # "the Turkish military" first: a naming after all
     return [naming_of[m] for m in mentions]
 
 
-def link_speakers(mentions: list[Mention]) -> list[Mention | None]:
-    """``refers_to`` of each mention: the naming span of a pronoun's or role's speaker, else None."""
-    return [naming if naming != mention and kind_of(mention.text) != "name" else None
-            for mention, naming in zip(mentions, resolve(mentions))]
-
-
-def entities(mentions: list[Mention]) -> list[int]:
-    """An entity number for each mention (text order); mentions resolved to one naming span share it."""
+def links_and_entities(mentions: list[Mention], text: str | None = None) -> tuple[list[Mention | None], list[int]]:
+    """For each mention (text order): ``refers_to``, the naming span of a pronoun's or role's speaker (else
+    None), and an entity number shared by the mentions that resolve to one naming span."""
+    resolved = resolve(mentions, text)
     ids: dict[Mention, int] = {}
-    return [ids.setdefault(naming, len(ids)) for naming in resolve(mentions)]
+    links = [naming if naming != mention and kind_of(mention.text) != "name" else None
+             for mention, naming in zip(mentions, resolved)]
+    return links, [ids.setdefault(naming, len(ids)) for naming in resolved]
+
+
+def link_speakers(mentions: list[Mention], text: str | None = None) -> list[Mention | None]:
+    """``refers_to`` of each mention: the naming span of a pronoun's or role's speaker, else None."""
+    return links_and_entities(mentions, text)[0]
+
+
+def entities(mentions: list[Mention], text: str | None = None) -> list[int]:
+    """An entity number for each mention (text order); mentions resolved to one naming span share it."""
+    return links_and_entities(mentions, text)[1]

@@ -20,7 +20,7 @@ from factattr.errors import InputError
 from .checkpoint import load_checkpoint
 from .fastpath import choose_backend
 from .inference import Prediction, predict
-from .speakers import Mention, entities, link_speakers
+from .speakers import Mention, links_and_entities
 
 
 # Articles per group that score_many scores together by default (the benchmark measures this setting).
@@ -273,7 +273,7 @@ def with_speakers(text: str, sentences: list[SentenceResult], spans: list[dict],
             marks["cue"] = None            # a cue without its speaker says nothing (notes 21.5)
         placed.append(marks)
     mentions = [Mention(m["speaker"]["start"], m["speaker"]["end"], m["speaker"]["text"]) for m in placed if m["speaker"]]
-    links, ids = iter(link_speakers(mentions)), iter(entities(mentions))
+    links, ids = map(iter, links_and_entities(mentions, text))
     for marks in placed:
         if marks["speaker"] is not None:
             named = next(links)

@@ -55,3 +55,52 @@ def test_nothing_earlier_means_no_link():
     ms = mentions("He said the town fell. The army said so.", "He", "The army")
     assert link_speakers(ms) == [None, None]
     assert len(set(entities(ms))) == 2
+
+
+@pytest.mark.parametrize("text,kind", [("the AFP photographer", "role"), ("The Observatory director", "role"),
+                                       ("the Syrian Observatory for Human Rights", "name"),
+                                       ("an AFP photographer", "name"), ("Another", "role")])
+def test_a_determiner_and_a_common_noun_head_is_a_role_whatever_names_qualify_it(text, kind):
+    assert kind_of(text) == kind
+
+
+def test_a_qualified_role_links_only_to_a_mention_with_its_names():
+    text = ("An AFP photographer said the road was cut. Reuters said the bridge fell. "
+            "The Turkish military said it shelled the town. The AFP photographer said smoke rose.")
+    ms = mentions(text, "An AFP photographer", "Reuters", "The Turkish military", "it", "The AFP photographer")
+    links = link_speakers(ms, text)
+    assert links[2] is None                          # no earlier Turkish mention: a naming after all ...
+    assert links[3].text == "The Turkish military"   # ... that a later "it" can stand for
+    assert links[4].text == "An AFP photographer"    # not Reuters, the nearest party
+
+
+def test_a_short_name_joins_the_fuller_name_of_its_own_type():
+    text = ("The Syrian Observatory for Human Rights said 20 died. Observatory director Rami Abdel Rahman said "
+            "more were missing. The Observatory said the toll would rise.")
+    ms = mentions(text, "The Syrian Observatory for Human Rights", "Observatory director Rami Abdel Rahman",
+                  "The Observatory")
+    ids = entities(ms, text)
+    assert ids[2] == ids[0] != ids[1]
+
+
+def test_a_statement_stands_for_the_speaker_that_issued_one():
+    text = ("The U.S. military said in a statement that strikes hit Raqqa. Activists said 12 died. "
+            "The statement said the strikes would go on.")
+    ms = mentions(text, "The U.S. military", "Activists", "The statement")
+    assert link_speakers(ms, text)[2].text == "The U.S. military"   # not the nearer activists
+
+
+def test_names_in_the_narration_are_candidates_for_roles_of_their_head_noun():
+    text = ("Doctors of the Union of Syrian Medical Relief Organisations reached the town on Monday. "
+            "Activists said the road was cut. The union said three clinics were hit.")
+    ms = mentions(text, "Activists", "The union")
+    assert link_speakers(ms)[1].text == "Activists"   # the speaker mentions alone hold no union
+    assert "Union of Syrian Medical Relief Organisations" in link_speakers(ms, text)[1].text
+
+
+def test_a_pronoun_takes_a_narrated_name_only_when_no_speaker_came_before():
+    text = "Dr Karim Haddad treated the wounded in Douma on Monday. He said supplies were short."
+    assert link_speakers(mentions(text, "He"), text)[0].text == "Dr Karim Haddad"
+    text = ("A military source said the town fell. Dr Karim Haddad treated the wounded in Douma on Monday. "
+            "He said supplies were short.")
+    assert link_speakers(mentions(text, "A military source", "He"), text)[1].text == "A military source"
