@@ -454,7 +454,8 @@ def _add_data_tools(sub) -> None:
     p.set_defaults(func=cmd_overlap)
 
     p = sub.add_parser("pseudo-label", help="self-training: write a model's soft labels for unannotated articles")
-    p.add_argument("--checkpoint", required=True, help="the teacher checkpoint, e.g. runs/default/best")
+    p.add_argument("--checkpoint", required=True, nargs="+", metavar="CHECKPOINT",
+                   help="the teacher checkpoint, e.g. runs/default/best; several: their ensemble (mean probabilities)")
     p.add_argument("--texts", required=True, help="texts file (JSON Lines of id and text)")
     p.add_argument("--exclude", nargs="+", metavar="FILE", help="annotation files whose articles are skipped")
     p.add_argument("--out", required=True, help="stand-off file to write, with soft labels")

@@ -298,3 +298,42 @@ def test_written_files_get_ordinary_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+
+
+def test_an_ensemble_teacher_writes_the_mean_of_its_members_probabilities(tmp_path, corpus_file, tiny_checkpoint):
+    from factattr.data.standoff import read_standoff
+    from factattr.model.tagger import Tagger
+    from factattr.training.pseudo import pseudo_label
+    from factattr.training.train import train
+
+    second = train(load_config(REPO / "configs" / "tiny.yaml", tiny_overrides(
+        corpus_file, tmp_path / "second", **{"training.seed": 7, "training.epochs": 2})), progress=False)
+    _, _, articles = standoff_pair(tmp_path, n=16)
+    unlabelled = write_jsonl(tmp_path / "more.jsonl", [
+        {"id": f"u{i}", "date": f"2020-{1 + i:02d}-01", "text": a["text"]} for i, a in enumerate(articles[:3])])
+    pseudo = tmp_path / "pseudo.jsonl"
+    pseudo_label([tiny_checkpoint, second], unlabelled, pseudo, progress=False)
+    joined, problems = read_standoff(pseudo, unlabelled, LABELS, {})
+    assert problems == []
+    texts = [a.text for a in joined]
+    spans = [[(s.start, s.end) for s in a.sentences] for a in joined]
+    members = [Tagger.load(c).score_spans(texts, spans) for c in (tiny_checkpoint, second)]  # as pseudo_label loads them
+    for article, one, two in zip(joined, *members):
+        for s, a, b in zip(article.sentences, one.sentences, two.sentences):
+            mean = [(a.probs["source"][n] + b.probs["source"][n]) / 2 for n in LABELS["source"]]
+            assert s.probs["source"] == pytest.approx(mean, abs=1e-3)   # the file rounds to 4 places
+            assert s.labels["source"] == LABELS["source"][max(range(len(mean)), key=mean.__getitem__)]
+
+
+def test_an_ensemble_of_two_schemas_is_refused(tmp_path, tiny_checkpoint):
+    from factattr.training.pseudo import pseudo_label
+    from factattr.training.train import train
+
+    from .test_other_schema import write_config
+
+    other = train(load_config(write_config(tmp_path)[0], ["training.epochs=1"]), progress=False)
+    _, _, articles = standoff_pair(tmp_path, n=16)
+    unlabelled = write_jsonl(tmp_path / "more.jsonl", [{"id": "u0", "date": "2020-01-01", "text": articles[0]["text"]}])
+    with pytest.raises(ConfigError, match="label schema differs"):
+        pseudo_label([tiny_checkpoint, other], unlabelled, tmp_path / "p.jsonl", progress=False)
+    assert not (tmp_path / "p.jsonl").exists()
