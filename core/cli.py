@@ -41,7 +41,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     config = _config(args.config, args.set) if args.config else None
     report = run_evaluation(args.checkpoint, config=config, data=args.data, out=args.out,
                             baselines=not args.no_baselines, segmentation=args.segmentation,
-                            compare=args.compare or (), progress=not args.no_progress)
+                            compare=args.compare or (), progress=not args.no_progress, backend=args.backend,
+                            quantize=args.quantize)
     print(report.summary())
     print(report.out_dir)
     return 0
@@ -333,6 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="other checkpoints to score on the same sentences, with a paired bootstrap of the difference "
                         "(e.g. runs/no_context/best)")
     p.add_argument("--no-baselines", action="store_true", help="skip the baselines")
+    p.add_argument("--backend", choices=BACKENDS, help="for the model and every compared checkpoint (default: each "
+                   "one's own int8 encoder when training accepted it, else its config's); torch: fp32")
+    p.add_argument("--quantize", choices=QUANTIZE_MODES, help="override the checkpoint config's inference.quantize")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_evaluate)
 

@@ -106,7 +106,8 @@ class Predictions:
 
 def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data: Sequence[str] | None = None,
                    out: str | Path | None = None, baselines: bool = True, segmentation: str = "model",
-                   compare: Sequence[str | Path] = (), progress: bool = True) -> EvalReport:
+                   compare: Sequence[str | Path] = (), progress: bool = True, backend: str | None = None,
+                   quantize: str | None = None) -> EvalReport:
     """Evaluate a checkpoint (and the baselines) on the test split or on corpus files; write the report.
 
     Args:
@@ -118,11 +119,13 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
         segmentation: ``"model"`` (segment raw text and align to gold) or ``"gold"`` (gold sentences).
         compare: other checkpoints (e.g. the no-context ablation) scored on the very same sentences, each
             reported beside the model with a paired bootstrap of the macro-F1 difference.
+        backend, quantize: as ``Tagger.load`` (default: each checkpoint's default path, its int8 encoder
+            when training accepted it); ``backend="torch"`` scores in fp32.
     """
     if segmentation not in ("model", "gold"):
         raise ConfigError(f"segmentation must be 'model' or 'gold', got {segmentation!r}")
     config = config or read_checkpoint_config(checkpoint)
-    taggers = load_taggers(checkpoint, config, compare)
+    taggers = load_taggers(checkpoint, config, compare, backend, quantize)
     name, articles, splits, notes = evaluation_articles(config, data)
     predictions = collect_predictions(taggers, articles, name, segmentation, progress)
     predictions.notes += notes
@@ -138,14 +141,16 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
     return EvalReport(name, out_dir, results)
 
 
-def load_taggers(checkpoint: str | Path, config: Config, compare: Sequence[str | Path]) -> dict[str, Tagger]:
+def load_taggers(checkpoint: str | Path, config: Config, compare: Sequence[str | Path], backend: str | None = None,
+                 quantize: str | None = None) -> dict[str, Tagger]:
     """The model (as ``"model"``) and every compared checkpoint, each checked against the config's schema
-    and run with ``evaluation.windows_per_pass``."""
+    and run with ``evaluation.windows_per_pass`` on the same backend."""
     taggers = {}
     for name, path in [("model", checkpoint)] + [(compare_name(other), other) for other in compare]:
         if name in taggers:
             raise ConfigError(f"compared checkpoint {path}: another system is already called {name!r}")
-        taggers[name] = Tagger.load(path, windows_per_pass=config.evaluation.windows_per_pass)
+        taggers[name] = Tagger.load(path, backend=backend, quantize=quantize,
+                                    windows_per_pass=config.evaluation.windows_per_pass)
         check_schema(taggers[name].model.config, config, path)
     return taggers
 

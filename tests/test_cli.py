@@ -59,6 +59,22 @@ def test_evaluate_compares_checkpoints(tiny_checkpoint, corpus_file, tmp_path):
     assert result.stdout.strip().splitlines()[-1] == str(tmp_path / "r")
 
 
+def test_evaluate_runs_on_the_backend_asked_for(tiny_checkpoint, corpus_file, tmp_path):
+    import json
+
+    for backend, expected in (("torch", "torch, quantize none"), (None, None)):
+        flags = ["--backend", backend] if backend else []
+        result = run("evaluate", "--checkpoint", str(tiny_checkpoint), "--data", str(corpus_file), "--out",
+                     str(tmp_path / f"r-{backend}"), "--no-baselines", "--no-progress", *flags)
+        assert result.returncode == 0, result.stderr
+        used = json.loads((tmp_path / f"r-{backend}" / "report.json").read_text())["backend"]
+        if expected:
+            assert used == expected
+        else:   # the default path: the checkpoint's int8 encoder when training accepted it
+            accepted = json.loads((tiny_checkpoint / "metrics.json").read_text())["fast_path"]["default"]
+            assert used == ("onnxruntime, quantize dynamic_int8" if accepted else "torch, quantize none")
+
+
 def test_stats_of_the_config_shows_each_origin(tmp_path, corpus_file):
     from .test_data_sources import two_source_config
 
