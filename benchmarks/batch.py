@@ -88,14 +88,14 @@ def prepare_checkpoint(checkpoint: str, work: Path) -> str:
         return checkpoint
     copy = work / "checkpoint"
     if not (copy / FAST_PATH_FILE).is_file():
-        from factattr.config import config_from_yaml_text
         from factattr.data.corpus import config_splits
+        from factattr.model.checkpoint import read_checkpoint_config
         from factattr.training.fastpath import add_fast_path
 
         shutil.rmtree(copy, ignore_errors=True)
         shutil.copytree(checkpoint, copy)
-        config = config_from_yaml_text((copy / "train_config.yaml").read_text(), str(copy))
-        record = add_fast_path(copy, config_splits(config)["dev"], config.evaluation.batch_size,
+        config = read_checkpoint_config(copy)
+        record = add_fast_path(copy, config_splits(config)["dev"], config.evaluation.windows_per_pass,
                                config.inference.threads)
         print(f"added the int8 encoder to a copy: {copy} (dev fp32 {record['dev_fp32']}, int8 {record['dev_int8']}, "
               f"default: {record['default']})", file=sys.stderr)

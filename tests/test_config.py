@@ -25,6 +25,14 @@ def test_default_config_loads_with_schema_and_paths():
     assert config.model.context is True
 
 
+@pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "configs").glob("*.yaml")))
+def test_every_shipped_config_loads_and_its_annotation_files_are_in_the_repo(name):
+    config = load_config(REPO / "configs" / name)
+    for source in config.data.sources:
+        for path in [*source.corpus, *source.annotations, *source.spans]:
+            assert Path(path).is_file(), f"{name}: source {source.name} names {path}, which is not in the repo"
+
+
 def test_extends_overrides_single_keys():
     base = load_config(REPO / "configs" / "default.yaml")
     ablation = load_config(REPO / "configs" / "no_context.yaml")

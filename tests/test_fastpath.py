@@ -87,3 +87,22 @@ def test_a_damaged_int8_file_is_refused(copy):
     (copy / FAST_PATH_FILE).write_bytes(bytes(data))
     with pytest.raises(CheckpointError, match="encoder-int8.onnx does not match its checksum"):
         Tagger.load(copy)
+
+
+def test_the_early_feed_forward_outputs_stay_fp32_and_every_other_multiply_is_int8(tiny_checkpoint, tmp_path):
+    import onnx
+
+    from factattr.model.checkpoint import load_checkpoint
+    from factattr.model.ort_backend import export_encoder, fp32_nodes, quantize_encoder
+
+    model, _, _ = load_checkpoint(tiny_checkpoint)
+    fp32 = export_encoder(model, tmp_path / "fp32.onnx")
+    layers = model.config.encoder_config().num_hidden_layers
+    kept = fp32_nodes(fp32)
+    assert len(kept) == layers // 2 and all("/output/dense/MatMul" in name and "attention" not in name for name in kept)
+    int8 = onnx.load(str(quantize_encoder(fp32, tmp_path / "int8.onnx"))).graph
+    plain = [node.name for node in int8.node if node.op_type == "MatMul"]
+    weights = {init.name for init in int8.initializer}
+    assert sorted(n for n in plain if any(i in weights for i in next(x for x in int8.node if x.name == n).input)) \
+        == sorted(kept)                    # the only fp32 multiplies by a weight matrix are the kept ones
+    assert any(node.op_type in ("MatMulInteger", "DynamicQuantizeMatMul") for node in int8.node)
