@@ -145,9 +145,8 @@ def _quiet_root_logger():
 def fp32_nodes(fp32_path: Path) -> list[str]:
     """The matrix multiplies left in fp32: the feed-forward output projections of the first half of the
     layers. Their input (1,536 GELU outputs, quantised on the fly with one scale per tensor) has the
-    widest range, and in the early layers the rounding carries through every later layer: on dev, leaving
-    these three of MiniLM's 48 multiplies in fp32 brings the int8 probabilities about a third closer to
-    fp32's (``benchmarks/quantization.py``)."""
+    widest range, and in the early layers the rounding carries through every later layer. Chosen on dev
+    by how close the int8 probabilities stay to fp32's; ``benchmarks/quantization.py`` measures it."""
     import onnx
 
     graph = onnx.load(str(fp32_path), load_external_data=False).graph
