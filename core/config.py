@@ -235,7 +235,8 @@ class EvaluationConfig(_Strict):
                                   "training, fitting temperatures, and in factattr evaluate.")
     bootstrap_samples: int = Field(1000, ge=0, description="Resamples of articles for 95% intervals (0: none).")
     calibration_bins: int = Field(10, ge=2, description="Equal-width confidence bins of the reliability diagrams.")
-    worst_errors: int = Field(50, ge=0, description="How many of the model's most confident errors the report lists.")
+    worst_errors: int = Field(50, ge=0, description="How many of the model's most confident errors the report lists "
+                              "(label errors, and span errors apart).")
     rules: dict[str, HeadRules] = Field(default_factory=dict, description="Rule baseline per head (a head without "
                                         "rules, or whose rules need a label the schema lacks, gets the majority label; "
                                         "names and patterns of labels the schema lacks are left out).")

@@ -182,7 +182,9 @@ def span_agreement(first: dict[str, ArticleSpans], second: dict[str, ArticleSpan
 def attach_spans(articles: list, paths: list[str],
                  attributed=None) -> tuple[list, list[tuple[str, str, str]]]:
     """The articles with each sentence's ``speaker`` and ``cue`` (article offsets; ``None`` where it has
-    none) from the stand-off span files, for the articles they cover; and every problem found (changed
+    none; a speaker also carries its ``kind``, its ``entity`` and, for a role or pronoun named earlier, the
+    naming span it ``refers_to``, else ``None``) from the stand-off span files, for the articles they
+    cover; and every problem found (changed
     text, spans outside their sentence, and with ``attributed(sentence)`` telling narration apart, every
     problem :func:`check_spans` finds) as ``(file, article id, message)``."""
     from .standoff import text_hash   # here: standoff reads through corpus, which imports this module
@@ -219,6 +221,10 @@ def _sentences_with_spans(article, spans: ArticleSpans) -> tuple[tuple, list[str
                 problems.append(f"sentence {i}: {field} {span.start}-{span.end} is not inside the sentence")
                 continue
             marks[field] = {"start": span.start, "end": span.end, **({"kind": span.kind} if span.kind else {})}
+        if marks["speaker"] is not None:      # for linking accuracy: whose mention it is, and what it refers to
+            named = spans.refers_to(i)
+            marks["speaker"].update(entity=record.entity, refers_to=None if named is None
+                                   else {"start": named.start, "end": named.end})
         out.append(replace(sentence, extra={**sentence.extra, **marks}))
     return tuple(out), problems
 

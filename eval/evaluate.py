@@ -29,10 +29,11 @@ from factattr.model.tagger import Tagger
 
 from .align import align
 from .baselines import MajorityBaseline, RuleBaseline, TfidfBaseline
-from .metrics import bootstrap_macro_f1, calibration, head_metrics, macro_f1, paired_bootstrap, span_f1
+from .metrics import bootstrap_macro_f1, calibration, head_metrics, macro_f1, paired_bootstrap
 from .plots import confusion_png, reliability_png
 from .report_html import write_report_html
 from .report_md import render_markdown
+from .span_report import SpanCase, add_rule_spans, span_cases, span_results
 
 log = logging.getLogger("factattr.eval")
 
@@ -62,10 +63,7 @@ class EvalReport:
             for other, by_head in entry.get("comparisons", {}).items():
                 lines.append(f"  model minus {other}: " + "; ".join(
                     f"{h} {c['difference']:+.3f} [{c['ci95'][0]:+.3f}, {c['ci95'][1]:+.3f}]" for h, c in by_head.items()))
-        for field, m in r.get("spans", {}).items():
-            lines.append(f"{field} spans: exact F1 {m['exact']['f1']:.3f} (P {m['exact']['precision']:.3f}, R "
-                         f"{m['exact']['recall']:.3f}), overlap F1 {m['overlap']['f1']:.3f}; {m['gold']} gold, "
-                         f"{m['predicted']} predicted")
+        lines += _span_summary(r)
         model = r["systems"]["model"]
         lines.append("model macro-F1 95% CI: " + ", ".join(
             "{} [{:.3f}, {:.3f}]".format(h, *model[h]["macro_f1_ci95"]) for h in heads)
@@ -75,6 +73,27 @@ class EvalReport:
                 f"{h} {c['difference']:+.3f} [{c['ci95'][0]:+.3f}, {c['ci95'][1]:+.3f}], sentences right only by the model "
                 f"{c['only_a_right']}, only by {other} {c['only_b_right']}" for h, c in by_head.items()))
         return "\n".join(lines)
+
+
+def _span_summary(r: dict) -> list[str]:
+    """Speaker and cue span F1 of the model (and of the rules), and how often pronouns and roles are linked
+    to the right speaker."""
+    lines = []
+    for field, m in r.get("spans", {}).items():
+        rules = r.get("spans_baseline", {}).get("rules", {}).get(field)
+        lines.append(f"{field} spans: exact F1 {m['exact']['f1']:.3f} (P {m['exact']['precision']:.3f}, R "
+                     f"{m['exact']['recall']:.3f}), overlap F1 {m['overlap']['f1']:.3f}; {m['gold']} gold, "
+                     f"{m['predicted']} predicted" + (f"; rules exact F1 {rules['exact']['f1']:.3f}, overlap F1 "
+                                                      f"{rules['overlap']['f1']:.3f}" if rules else ""))
+    if r.get("linking", {}).get("all", {}).get("n"):
+        lines.append("pronoun and role speakers linked (naming span / right speaker): " + "; ".join(
+            f"{kind} {_share(m['naming_span'])} / {_share(m['right_speaker'])} of {m['n']}"
+            for kind, m in r["linking"].items()))
+    return lines
+
+
+def _share(entry: dict) -> str:
+    return "-" if entry["share"] is None else f"{entry['share']:.3f}"
 
 
 def _cells(system: dict, heads: Sequence[str]) -> str:
@@ -100,8 +119,8 @@ class Predictions:
     systems: dict[str, dict[str, tuple[list[str], np.ndarray]]]
     model_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
-    # (gold, predicted, origin) speaker-and-cue marks of the aligned sentences that have span annotations
-    span_pairs: list[tuple[dict, dict, str]] = field(default_factory=list)
+    # the aligned sentences that have span annotations, with the model's speaker and cue
+    span_cases: list[SpanCase] = field(default_factory=list)
 
 
 def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data: Sequence[str] | None = None,
@@ -131,6 +150,7 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
     predictions.notes += notes
     if baselines:
         add_baselines(predictions, config, splits)
+        add_rule_spans(predictions.span_cases)
     results = score_systems(predictions, config, compared=[n for n in taggers if n != "model"])
     results.update(checkpoint=str(checkpoint), segmentation=segmentation,
                    backend=f"{taggers['model'].backend}, quantize {taggers['model'].quantize}")
@@ -193,12 +213,10 @@ def collect_predictions(taggers: dict[str, Tagger], articles: list[Article], nam
             probs = np.array([[results[position[r["article"]]].sentences[r["pred_index"]].probs[head][label]
                                for label in labels] for r in rows]).reshape(len(rows), len(labels))
             systems[system][head] = ([labels[int(i)] for i in probs.argmax(-1)], probs)
-    span_pairs = [(articles[position[r["article"]]].sentences[r["index"]].extra,
-                   vars_of(scored["model"][position[r["article"]]].sentences[r["pred_index"]]),
-                   articles[position[r["article"]]].origin) for r in rows
-                  if "speaker" in articles[position[r["article"]]].sentences[r["index"]].extra]
+    cases = span_cases(articles, pred_spans, rows,
+                       lambda r: vars_of(scored["model"][position[r["article"]]].sentences[r["pred_index"]]))
     return Predictions(name, articles, pred_spans, rows, totals, systems, round(seconds["model"], 2),
-                       span_pairs=span_pairs if taggers["model"].model.config.spans else [])
+                       span_cases=cases if taggers["model"].model.config.spans else [])
 
 
 def vars_of(sentence) -> dict:
@@ -267,17 +285,9 @@ def score_systems(p: Predictions, config: Config, compared: Sequence[str] = ()) 
                for head in labels}
         for name in compared}
     results["errors"] = _worst_errors(p.rows, p.systems["model"], labels, config.evaluation.worst_errors)
-    if p.span_pairs:
-        results["spans"] = _span_scores(p.span_pairs)
-        origins = sorted({origin for _, _, origin in p.span_pairs} - {""})
-        if len(origins) > 1:
-            results["spans_by_origin"] = {f"{p.name}-{o}": _span_scores([x for x in p.span_pairs if x[2] == o])
-                                          for o in origins}
+    if p.span_cases:
+        results.update(span_results(p.span_cases, p.name, config.evaluation.worst_errors))
     return results
-
-
-def _span_scores(pairs: list[tuple[dict, dict, str]]) -> dict:
-    return {field: span_f1([(gold.get(field), model.get(field)) for gold, model, _ in pairs]) for field in SPAN_FIELDS}
 
 
 def _head_report(rows: list[dict], predicted_probs: tuple, head: str, labels: list[str], groups: list[str],

@@ -1,4 +1,5 @@
-"""Classification metrics for one head: per-label P/R/F1, macro/weighted F1, confusion, calibration."""
+"""Classification metrics for one head: per-label P/R/F1, macro/weighted F1, confusion, calibration; span
+F1 and speaker-linking accuracy."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Sequence
 import numpy as np
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+from factattr.data.spans import REFERRING
 
 
 def present_labels(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> list[str]:
@@ -125,4 +128,38 @@ def span_f1(pairs: Sequence[tuple[dict | None, dict | None]]) -> dict:
         recall = right / gold if gold else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         out[name] = {"precision": precision, "recall": recall, "f1": f1}
+    return out
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return a["start"] < b["end"] and b["start"] < a["end"]
+
+
+def linking_accuracy(cases: Sequence[tuple[dict | None, dict | None, Sequence[dict]]]) -> dict:
+    """How often the predicted speaker of a gold ``role`` or ``pronoun`` speaker named earlier in the
+    article refers to the right one, per kind and for both together.
+
+    One case per sentence: the gold speaker (its ``kind`` and the naming span it ``refers_to``), the
+    predicted speaker (``None`` where there is none) and the gold speaker mentions of the same entity in
+    the article (``{"start", "end"}`` each). Only gold speakers with a naming span count. "naming span": the
+    predicted ``refers_to`` overlaps the gold naming span; "right speaker": it overlaps that or any gold
+    mention of the same entity. A missing speaker or ``refers_to`` is wrong (``no_link`` counts them).
+    """
+    linked = [(g, p, m) for g, p, m in cases if g and g.get("kind") in REFERRING and g.get("refers_to")]
+    out = {}
+    for kind in (*REFERRING, "all"):
+        part = [c for c in linked if kind == "all" or c[0]["kind"] == kind]
+        naming = right = missing = 0
+        for gold, predicted, mentions in part:
+            target = (predicted or {}).get("refers_to")
+            if target is None:
+                missing += 1
+                continue
+            hit = _overlap(target, gold["refers_to"])
+            naming += hit
+            right += hit or any(_overlap(target, m) for m in mentions)
+        n = len(part)
+        out[kind] = {"n": n, "no_link": missing,
+                     "naming_span": {"right": naming, "share": naming / n if n else None},
+                     "right_speaker": {"right": right, "share": right / n if n else None}}
     return out

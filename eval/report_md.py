@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from factattr.model.spans import FIELDS
+
 
 def _f(x: float) -> str:
     return f"{x:.3f}"
@@ -62,18 +64,65 @@ def render_markdown(r: dict, labels: dict) -> str:
 
 
 def _spans_section(r: dict) -> list[str]:
-    """Speaker and cue spans against the annotated ones, on the aligned sentences that have annotations."""
+    """Speaker and cue spans of the model and of the rules against the annotated ones, on the aligned
+    sentences that have annotations; then speaker linking and the worst span errors."""
     if not r.get("spans"):
         return []
     out = ["", "## Speaker and cue spans", "",
-           "| span | gold | predicted | exact P | exact R | exact F1 | overlap F1 |", "|---|---:|---:|---:|---:|---:|---:|"]
-    parts = {"all": r["spans"], **r.get("spans_by_origin", {})}
-    out[-2] = "| part | " + out[-2][2:]
-    out[-1] = "|---" + out[-1]
-    for part, scores in parts.items():
-        for field, m in scores.items():
-            out.append(f"| {part} | {field} | {m['gold']} | {m['predicted']} | {_f(m['exact']['precision'])} | "
-                       f"{_f(m['exact']['recall'])} | {_f(m['exact']['f1'])} | {_f(m['overlap']['f1'])} |")
+           "| part | system | span | gold | predicted | exact P | exact R | exact F1 | overlap F1 |",
+           "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    by_origin = r.get("spans_by_origin", {})
+    for part in ["all", *by_origin]:
+        systems = {"model": r["spans"] if part == "all" else by_origin[part]}
+        rules = r.get("spans_baseline") if part == "all" else r.get("spans_baseline_by_origin", {}).get(part)
+        systems.update(rules or {})
+        for name, scores in systems.items():
+            for field, m in scores.items():
+                out.append(f"| {part} | {name} | {field} | {m['gold']} | {m['predicted']} | "
+                           f"{_f(m['exact']['precision'])} | {_f(m['exact']['recall'])} | {_f(m['exact']['f1'])} | "
+                           f"{_f(m['overlap']['f1'])} |")
+    out += ["", "The rules mark the reporting cue and the noun phrase beside it in every sentence with a cue "
+                "(`factattr.eval.baselines.rule_spans`); exact is the same characters, overlap any shared one."]
+    return out + _linking_section(r) + _span_errors_section(r)
+
+
+def _share(entry: dict) -> str:
+    return "-" if entry["share"] is None else f"{_f(entry['share'])} ({entry['right']})"
+
+
+def _linking_section(r: dict) -> list[str]:
+    """How often a pronoun or role speaker named earlier is linked to its naming span or its speaker."""
+    if "linking" not in r:
+        return []
+    out = ["", "### Who pronouns and roles refer to", "",
+           "Gold `pronoun` and `role` speakers whose speaker is named earlier in the article: the share whose "
+           "predicted speaker refers to a span overlapping the annotated naming span, and to that or any annotated "
+           "mention of the same speaker. No predicted speaker or no link counts as wrong.", "",
+           "| part | kind | sentences | naming span | right speaker | no link |", "|---|---|---:|---:|---:|---:|"]
+    for part, linking in {"all": r["linking"], **r.get("linking_by_origin", {})}.items():
+        for kind, m in linking.items():
+            out.append(f"| {part} | {kind} | {m['n']} | {_share(m['naming_span'])} | {_share(m['right_speaker'])} | "
+                       f"{m['no_link']} |")
+    return out
+
+
+def _cell(text: str | None, limit: int = 60) -> str:
+    return "-" if text is None else " ".join(text.split())[:limit].replace("|", "\\|")
+
+
+def _span_errors_section(r: dict) -> list[str]:
+    errors = r.get("span_errors", [])
+    out = ["", f"### The model's {len(errors)} most confident span errors", "",
+           "Sentences whose predicted speaker or cue is missing, spurious, or shares no character with the "
+           "annotated one, by the predicted speaker's score (missed speakers last).", "",
+           "| # | sentence | origin | score | speaker: gold | predicted | cue: gold | predicted | text |",
+           "|---:|---|---|---:|---|---|---|---|---|"]
+    for i, e in enumerate(errors, 1):
+        score = "-" if e["score"] is None else f"{e['score']:.2f}"
+        marks = " | ".join(f"{_cell(e[f]['gold'])} | {_cell(e[f]['predicted'])}"
+                           + (f" ({e[f]['error']})" if e[f]["error"] else "") for f in FIELDS)
+        out.append(f"| {i} | {e['article']}#{e['index']} | {e['origin'] or '-'} | {score} | {marks} | "
+                   f"{_cell(e['text'], 200)} |")
     return out
 
 
