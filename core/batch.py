@@ -320,8 +320,8 @@ class ParquetParts:
 
         if not records:
             return
+        self.schema = self.schema or result_schema(records[0])
         table = pa.Table.from_pylist(records, schema=self.schema)
-        self.schema = self.schema or table.schema
         target = self.folder / _part_name(self.count)
         tmp = self.folder / f".{target.name}.tmp"
         pq.write_table(table, tmp)
@@ -363,6 +363,26 @@ def _empty_schema():
     import pyarrow as pa
 
     return pa.schema([("id", pa.string())])
+
+
+def result_schema(record: dict, error: bool = False):
+    """The Arrow schema of scored articles like ``record`` (``id`` and ``ArticleResult.to_dict()``; the heads
+    and their labels are read off its first sentence), written out in full rather than inferred from the
+    first rows: rows without a speaker, or whose speakers have no pronoun link, would type those fields as
+    null and refuse every later row that has one."""
+    import pyarrow as pa
+
+    span = [("text", pa.string()), ("start", pa.int64()), ("end", pa.int64())]
+    first = record["sentences"][0]
+    heads = [key[:-len("_probs")] for key in first if key.endswith("_probs")]
+    sentence = pa.struct(
+        span + [(head, pa.string()) for head in heads]
+        + [(f"{head}_probs", pa.struct([(name, pa.float64()) for name in first[f"{head}_probs"]])) for head in heads]
+        + [("speaker", pa.struct(span + [("score", pa.float64()), ("refers_to", pa.struct(span)),
+                                         ("entity", pa.int64())])),
+           ("cue", pa.struct(span + [("score", pa.float64())]))])
+    fields = [("id", pa.string()), ("text", pa.string()), ("sentences", pa.list_(sentence))]
+    return pa.schema(fields + ([("error", pa.string())] if error else []))
 
 
 def open_sink(path: Path, fmt: str):

@@ -18,7 +18,7 @@ import logging
 from pathlib import Path
 
 from .batch import (INPUT_FORMATS, OUTPUT_FORMATS, Summary, check_output, check_row, count_rows, errors_path,
-                    file_format)
+                    file_format, result_schema)
 from .errors import FactattrError, InputError
 
 log = logging.getLogger("factattr.distributed")
@@ -38,14 +38,11 @@ class TaggerActor:
     """One actor of the pool: a Tagger loaded once, scoring one batch (a ``pyarrow.Table``) per call."""
 
     def __init__(self, checkpoint: str, id_column: str, text_column: str, load_options: dict):
-        import pyarrow as pa
-
         from .model.tagger import Tagger
 
         self.tagger = Tagger.load(checkpoint, **load_options)
         self.id_column, self.text_column = id_column, text_column
-        probe = pa.Table.from_pylist([self.tagger.score(PROBE).to_dict()]).schema
-        self.schema = pa.schema([pa.field("id", pa.string()), *probe, pa.field("error", pa.string())])
+        self.schema = result_schema({"id": "", **self.tagger.score(PROBE).to_dict()}, error=True)
 
     def __call__(self, batch):
         import pyarrow as pa

@@ -200,3 +200,29 @@ def test_memory_stays_flat_reading_rows(tmp_path):
     rows = batch.read_rows(tmp_path / "in.jsonl", "jsonl")
     assert next(rows).id == "a000"  # a generator: nothing past the first line has been parsed
     assert batch.count_rows(tmp_path / "in.jsonl", "jsonl") == 600
+
+
+def _scored(ident: str, speaker: dict | None) -> dict:
+    """A scored article as ``ArticleResult.to_dict()`` writes it, with one sentence and the speaker given."""
+    probs = {"source_probs": {"army": 0.9, "none": 0.1}, "claim_probs": {"casualties": 0.7, "background": 0.3}}
+    sentence = {"text": "The army said ten died.", "start": 0, "end": 23, "source": "army", "claim": "casualties",
+                **probs, "speaker": speaker, "cue": {"text": "said", "start": 9, "end": 13, "score": 0.9} if speaker else None}
+    return {"id": ident, "text": sentence["text"], "sentences": [sentence]}
+
+
+def test_parquet_takes_speakers_and_links_that_the_first_rows_lacked(tmp_path):
+    # The schema comes from the heads, not from the first rows: a first part with no speaker (narration) or no
+    # pronoun link would otherwise type those fields null and refuse every later row that has one.
+    linked = {"text": "He", "start": 0, "end": 2, "score": 0.8, "entity": 0,
+              "refers_to": {"text": "Col. Ryan Dillon", "start": 40, "end": 56}}
+    unlinked = {**linked, "refers_to": None}
+    parts = batch.ParquetParts(tmp_path / "out.parquet")
+    parts.open(resume=False)
+    for chunk in ([_scored("a", None)], [_scored("b", unlinked)], [_scored("c", linked)]):
+        parts.append(chunk)
+    rows = pq.read_table(parts.finish()).to_pylist()
+    assert [r["id"] for r in rows] == ["a", "b", "c"]
+    assert rows[0]["sentences"][0]["speaker"] is None
+    assert rows[2]["sentences"][0]["speaker"] == linked
+    assert rows[2]["sentences"][0]["claim_probs"] == {"casualties": 0.7, "background": 0.3}
+    assert batch.result_schema(_scored("x", None), error=True).names == ["id", "text", "sentences", "error"]
