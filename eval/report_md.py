@@ -114,15 +114,16 @@ def _span_errors_section(r: dict) -> list[str]:
     errors = r.get("span_errors", [])
     out = ["", f"### The model's {len(errors)} most confident span errors", "",
            "Sentences whose predicted speaker or cue is missing, spurious, or shares no character with the "
-           "annotated one, by the predicted speaker's score (missed speakers last).", "",
+           "annotated one, by the predicted speaker's score (missed speakers last); the gold sentence's text.", "",
            "| # | sentence | origin | score | speaker: gold | predicted | cue: gold | predicted | text |",
            "|---:|---|---|---:|---|---|---|---|---|"]
     for i, e in enumerate(errors, 1):
         score = "-" if e["score"] is None else f"{e['score']:.2f}"
         marks = " | ".join(f"{_cell(e[f]['gold'])} | {_cell(e[f]['predicted'])}"
                            + (f" ({e[f]['error']})" if e[f]["error"] else "") for f in FIELDS)
+        differs = "" if e["same_sentence"] else " (segmented differently by the model)"
         out.append(f"| {i} | {e['article']}#{e['index']} | {e['origin'] or '-'} | {score} | {marks} | "
-                   f"{_cell(e['text'], 200)} |")
+                   f"{_cell(e['text'], 200)}{differs} |")
     return out
 
 

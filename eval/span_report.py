@@ -28,6 +28,7 @@ class SpanCase:
     mentions: tuple[dict, ...] = ()  # the article's other gold mentions of this speaker's entity
     text: str = field(default="", repr=False)   # the article's text
     rules: dict | None = None        # the rules' guess, when the baselines ran
+    gold_sentence: tuple[int, int] = (0, 0)
 
 
 def entity_mentions(article: Article) -> dict[str, list[dict]]:
@@ -57,8 +58,10 @@ def span_cases(articles: Sequence[Article], pred_spans: Sequence[Sequence[tuple[
         speaker = gold["speaker"] or {}
         same = [m for m in mentions[article.id].get(speaker.get("entity"), [])
                 if (m["start"], m["end"]) != (speaker.get("start"), speaker.get("end"))]
-        cases.append(SpanCase(article.id, row["index"], article.origin, pred_spans[position[article.id]][row["pred_index"]],
-                              dict(gold), model_marks(row), tuple(same), article.text))
+        sentence = article.sentences[row["index"]]
+        predicted = pred_spans[position[article.id]][row["pred_index"]]
+        cases.append(SpanCase(article.id, row["index"], article.origin, predicted, dict(gold), model_marks(row),
+                              tuple(same), article.text, gold_sentence=(sentence.start, sentence.end)))
     return cases
 
 
@@ -112,7 +115,9 @@ def _verdict(gold: dict | None, predicted: dict | None) -> str | None:
 
 def span_errors(cases: list[SpanCase], limit: int) -> list[dict]:
     """The model's span errors (a speaker or cue missed, spurious, or not overlapping the gold one), the
-    most confident first by the predicted speaker's score (missed speakers last)."""
+    most confident first by the predicted speaker's score (missed speakers last), each with its gold
+    sentence's text and whether the model's sentence has the same boundaries (else the model marked a
+    sentence it split or fused differently)."""
     errors = []
     for c in cases:
         entry = {"article": c.article, "index": c.index, "origin": c.origin,
@@ -125,7 +130,8 @@ def span_errors(cases: list[SpanCase], limit: int) -> list[dict]:
             entry[f] = {"gold": c.text[gold["start"]:gold["end"]] if gold else None,
                         "predicted": predicted["text"] if predicted else None, "error": verdict}
         if wrong:
-            start, end = c.sentence
-            errors.append({**entry, "text": c.text[start:end]})
+            (start, end), (p_start, p_end) = c.gold_sentence, c.sentence
+            text = c.text[start:end]
+            errors.append({**entry, "text": text, "same_sentence": text.strip() == c.text[p_start:p_end].strip()})
     errors.sort(key=lambda e: -(e["score"] if e["score"] is not None else -1.0))
     return errors[:limit]

@@ -103,7 +103,9 @@ def test_rule_spans_are_in_article_offsets_at_word_edges():
 
 
 def _case(index: int, origin: str, gold: dict, model: dict, rules: dict | None = None) -> SpanCase:
-    return SpanCase("a1", index, origin, (0, len(TEXT)), gold, model, (), TEXT, rules)
+    sentence = [(0, 43), (44, 69), (70, 92)][index % 3]
+    return SpanCase("a1", index, origin, (0, 69) if index == 1 else sentence, gold, model, (), TEXT, rules,
+                    gold_sentence=sentence)
 
 
 def _mark(start: int, end: int, score: float | None = None) -> dict:
@@ -123,6 +125,8 @@ def test_span_errors_list_missed_spurious_and_wrong_marks_most_confident_first()
     assert errors[0]["speaker"] == {"gold": None, "predicted": "He", "error": "spurious"}
     assert errors[1]["speaker"] == {"gold": "Col. Ryan Dillon", "predicted": "40 strikes", "error": "wrong"}
     assert errors[1]["cue"]["error"] is None and errors[1]["origin"] == "real"
+    assert errors[1]["text"] == "He added more would come." and not errors[1]["same_sentence"]  # fused by the model
+    assert errors[0]["text"] == "The spokesman said so." and errors[0]["same_sentence"]
     assert errors[2]["speaker"]["error"] == errors[2]["cue"]["error"] == "missed" and errors[2]["score"] is None
     assert len(span_errors(cases, limit=1)) == 1
 
@@ -214,7 +218,7 @@ def test_report_json_holds_linking_span_errors_and_the_rules_spans(span_report):
     assert rules["speaker"]["exact"]["recall"] == 1.0   # every templated speaker is the phrase before its cue
     assert len(results["span_errors"]) <= 3
     for error in results["span_errors"]:
-        assert {"article", "index", "origin", "score", "speaker", "cue", "text"} <= set(error)
+        assert {"article", "index", "origin", "score", "speaker", "cue", "text", "same_sentence"} <= set(error)
         assert any(error[f]["error"] in ("missed", "spurious", "wrong") for f in ("speaker", "cue"))
 
 
