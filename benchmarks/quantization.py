@@ -22,17 +22,15 @@ from factattr.config import load_config
 from factattr.data.corpus import config_splits
 from factattr.model.checkpoint import load_checkpoint
 from factattr.model.inference import predict_probs
-from factattr.model.ort_backend import INT8_DISABLED_OPTIMIZERS, OrtClaimTagger, export_encoder, fp32_nodes, quantize_encoder
+from factattr.model.ort_backend import (INT8_DISABLED_OPTIMIZERS, OrtClaimTagger, export_encoder, ffn_output_nodes,
+                                        fp32_nodes, quantize_encoder)
 from factattr.training.train import evaluate_split
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def recipes(fp32_file: Path) -> dict[str, list[str]]:
-    import onnx
-
-    ffn_out = [n.name for n in onnx.load(str(fp32_file)).graph.node
-               if n.op_type == "MatMul" and n.name.endswith("/output/dense/MatMul") and "attention" not in n.name]
+    ffn_out = ffn_output_nodes(fp32_file)
     return {"every multiply int8": [], "default: the first feed-forward output fp32": fp32_nodes(fp32_file),
             "the first three feed-forward outputs fp32": ffn_out[:3], "every feed-forward output fp32": ffn_out}
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from factattr.config import load_config
 from factattr.data.corpus import config_splits
 from factattr.data.spans import ArticleSpans, read_spans
+from factattr.eval.metrics import link_verdict
 from factattr.model.speakers import Mention, link_speakers
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,15 +29,13 @@ KINDS = ("pronoun", "role")
 def score_article(spans: ArticleSpans, text: str, use_text: bool, tally: dict, errors: list) -> None:
     items = sorted(((s.speaker, i) for i, s in spans.sentences.items() if s.speaker), key=lambda x: x[0].start)
     mentions = [Mention(span.start, span.end, text[span.start:span.end]) for span, _ in items]
-    entity_of = [(span, spans.sentences[i].entity) for span, i in items]
     for (span, i), mention, link in zip(items, mentions, link_speakers(mentions, text if use_text else None)):
         gold = spans.refers_to(i)
         if gold is None:
             continue
         entity = spans.sentences[i].entity
-        named = link is not None and link.start < gold.end and gold.start < link.end
-        right = named or (link is not None and any(e == entity and other.start < link.end and link.start < other.end
-                                                   for other, e in entity_of))
+        same = [vars(other) for other, k in items if spans.sentences[k].entity == entity]
+        named, right = link_verdict(vars(link) if link else None, vars(gold), same)
         for kind in (span.kind, "both"):
             tally[kind]["links"] += 1
             tally[kind]["naming"] += named

@@ -83,11 +83,7 @@ def read_rows(path: str | Path, fmt: str, id_column: str = "id", text_column: st
         raise InputError(f"{path}: no such file; give a JSON Lines, CSV or Parquet file of articles")
     reader = {"jsonl": _jsonl_records, "csv": _csv_records, "parquet": _parquet_records}[fmt]
     for line, record, error in reader(path, id_column, text_column):
-        yield error_row(line, record, error) if error else check_row(line, record, id_column, text_column)
-
-
-def error_row(line: int, record, reason: str) -> Row:
-    return Row(line, None, None, reason)
+        yield Row(line, None, None, error) if error else check_row(line, record, id_column, text_column)
 
 
 def check_row(line: int, record: dict, id_column: str, text_column: str) -> Row:

@@ -184,9 +184,9 @@ def attach_spans(articles: list, paths: list[str],
     """The articles with each sentence's ``speaker`` and ``cue`` (article offsets; ``None`` where it has
     none; a speaker also carries its ``kind``, its ``entity`` and, for a role or pronoun named earlier, the
     naming span it ``refers_to``, else ``None``) from the stand-off span files, for the articles they
-    cover; and every problem found (changed
-    text, spans outside their sentence, and with ``attributed(sentence)`` telling narration apart, every
-    problem :func:`check_spans` finds) as ``(file, article id, message)``."""
+    cover; and every problem found (changed text, spans outside their sentence, and with
+    ``attributed(sentence)`` telling narration apart, every problem :func:`check_spans` finds) as
+    ``(file, article id, message)``."""
     from .standoff import text_hash   # here: standoff reads through corpus, which imports this module
 
     by_id = {article.id: article for article in articles}

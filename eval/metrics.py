@@ -135,6 +135,15 @@ def _overlap(a: dict, b: dict) -> bool:
     return a["start"] < b["end"] and b["start"] < a["end"]
 
 
+def link_verdict(target: dict | None, naming: dict, mentions: Sequence[dict]) -> tuple[bool, bool]:
+    """Whether a predicted link ``target`` (``None``: no link) points at the gold ``naming`` span, and
+    whether it points at that or any of the speaker's other gold ``mentions`` (``{"start", "end"}`` each)."""
+    if target is None:
+        return False, False
+    hit = _overlap(target, naming)
+    return hit, hit or any(_overlap(target, m) for m in mentions)
+
+
 def linking_accuracy(cases: Sequence[tuple[dict | None, dict | None, Sequence[dict]]]) -> dict:
     """How often the predicted speaker of a gold ``role`` or ``pronoun`` speaker named earlier in the
     article refers to the right one, per kind and for both together.
@@ -155,9 +164,9 @@ def linking_accuracy(cases: Sequence[tuple[dict | None, dict | None, Sequence[di
             if target is None:
                 missing += 1
                 continue
-            hit = _overlap(target, gold["refers_to"])
-            naming += hit
-            right += hit or any(_overlap(target, m) for m in mentions)
+            on_naming, on_speaker = link_verdict(target, gold["refers_to"], mentions)
+            naming += on_naming
+            right += on_speaker
         n = len(part)
         out[kind] = {"n": n, "no_link": missing,
                      "naming_span": {"right": naming, "share": naming / n if n else None},

@@ -148,12 +148,17 @@ def fp32_nodes(fp32_path: Path) -> list[str]:
     layer the rounding carries through every later one. Chosen on dev: of the six layers' projections, this
     one brings the int8 probabilities closest to fp32's, and keeping more of them in fp32 costs more speed
     than the default path can spare (``benchmarks/quantization.py``, ``make benchmark``)."""
+    return ffn_output_nodes(fp32_path)[:1]
+
+
+def ffn_output_nodes(fp32_path: Path) -> list[str]:
+    """The exported encoder's feed-forward output projections (MatMul nodes), first layer first."""
     import onnx
 
     graph = onnx.load(str(fp32_path), load_external_data=False).graph
     found = {int(m.group(1)): node.name for node in graph.node
              if node.op_type == "MatMul" and (m := _FFN_OUTPUT.search(node.name))}
-    return [found[min(found)]] if found else []
+    return [found[layer] for layer in sorted(found)]
 
 
 _FFN_OUTPUT = re.compile(r"layer\.(\d+)/output/dense/MatMul$")

@@ -4,8 +4,9 @@
 stand-off records whose sentences carry the model's calibrated probabilities (``probs``) beside its
 labels. Given several checkpoints (say, one config trained with three seeds), the teacher is their
 ensemble: the mean of their calibrated probabilities on the first one's sentences, a larger and better
-calibrated teacher than any one of them, distilled into a single model by training on its soft labels. A config then trains on them as a ``train_only`` source: training takes the probabilities as
-soft targets, and the articles never enter dev or test.
+calibrated teacher than any one of them, distilled into a single model by training on its soft labels.
+A config then trains on them as a ``train_only`` source: training takes the probabilities as soft
+targets, and the articles never enter dev or test.
 """
 
 from __future__ import annotations
@@ -65,7 +66,6 @@ def pseudo_label(checkpoint: str | Path | Sequence[str | Path], texts: str | Pat
     log.info("%s: %d articles, %d sentences (%d below confidence %.2f dropped)", out, len(records), kept, dropped,
              min_confidence)
     return counts
-
 
 
 def _ensemble(results: list, checkpoints: Sequence[str | Path], todo: list[dict], labels: dict) -> list:
