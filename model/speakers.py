@@ -5,10 +5,12 @@ A documented rule, not a learned scorer (``ANNOTATION_NOTES.md`` section 21.7 is
 
 1. A *name* that repeats the surname (last word) of an earlier, longer name is that speaker ("Dillon"
    after "Col. Ryan Dillon"), a person's name joining a person and a party's name a party ("the
-   Observatory" is not "Observatory director Rami Abdel Rahman").
+   Observatory" is not "Observatory director Rami Abdel Rahman"); a last word such as "Al" or "bin" is no
+   surname.
 2. A *pronoun* ("he", "she", "it", "they") stands for the nearest earlier speaker mention that is not
-   itself a pronoun or role, preferring a person for he/she, a party for it and a group for they; with no
-   speaker before it, for the nearest fitting name in the narration.
+   itself a pronoun or role, preferring a person for he/she, a party for it and a group for they (a
+   mention is typed by its entity's naming span: "Dillon" is a person once "Col. Ryan Dillon" named
+   him); with no speaker before it, for the nearest fitting name in the narration.
 3. A *document* standing for its issuer ("the statement", "the letter") stands for the nearest earlier
    speaker whose own sentence names such a document ("the U.S. military said in a statement").
 4. A *role* ("the spokesman", "the ministry", "the monitor", "the AFP photographer") stands for the nearest
@@ -39,7 +41,10 @@ PERSON_WORDS = set((
     "spokesman spokeswoman spokesperson official officer commander minister president source director "
     "head chief envoy ambassador governor correspondent reporter photographer witness resident activist "
     "analyst secretary adviser advisor deputy man woman doctor prime leader mayor fighter soldier monk "
-    "sheikh"
+    "sheikh relative father mother brother sister son daughter wife husband uncle cousin survivor victim "
+    "journalist student teacher nurse surgeon medic paramedic farmer driver worker volunteer neighbour neighbor "
+    "citizen civilian boy girl imam cleric priest bishop lawyer judge diplomat politician lawmaker senator mp "
+    "defector pilot eyewitness"
 ).split())
 # Words that make a mention a party (an organisation, a force, a medium), unless a person word is there too.
 PARTY_WORDS = {"observatory", "ministry", "command", "army", "council", "agency", "committee", "committees", "group",
@@ -59,6 +64,7 @@ ROLE_SYNONYMS = {"monitor": {"observatory"}, "watchdog": {"observatory"}, "group
                  "statement": {"command", "ministry", "coalition", "army", "centcom"}}
 # Documents that stand for their issuer (notes 21.1): "the statement added".
 DOCUMENTS = {"statement", "statements", "report", "letter", "communique", "announcement", "video", "footage"}
+PARTICLES = {"al", "el", "ad", "as", "ash", "bin", "ibn", "abu", "de", "of", "the", "and"}
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
 # A run of capitalised words, with the small words that join a name's parts ("Syrian Observatory for Human
 # Rights", "Ayman al-Aasmi"); a sentence's first word is dropped when it is one of the words in _LEADING.
@@ -146,11 +152,16 @@ def _head(text: str) -> str:
     return words[-1] if words else ""
 
 
-def _pronoun_fits(mention: Mention, earlier: list[Mention]) -> list[Mention]:
+def _pronoun_fits(mention: Mention, earlier: list[Mention], typed: dict | None = None) -> list[Mention]:
+    """The ``earlier`` mentions a pronoun can stand for by number and type, each typed by the text in
+    ``typed`` (its entity's naming span: "Dillon" is the person "Col. Ryan Dillon") or by its own."""
     wanted = PRONOUNS[mention.text.strip().lower()]
+    typed = typed or {}
+    def text(m: Mention) -> str:
+        return typed.get(m, m).text
     if wanted is None:
-        return [m for m in earlier if is_plural(m.text)]
-    return [m for m in earlier if not is_plural(m.text) and is_person(m.text) == (wanted == "person")]
+        return [m for m in earlier if is_plural(text(m))]
+    return [m for m in earlier if not is_plural(text(m)) and is_person(text(m)) == (wanted == "person")]
 
 
 def _role_fits(mention: Mention, earlier: list[Mention]) -> tuple[list[Mention], list[Mention]] | None:
@@ -182,14 +193,15 @@ def _issuers(mention: Mention, spoken: list[Mention], text: str | None) -> list[
 
 
 def _antecedent(mention: Mention, spoken: list[Mention], narrated: list[Mention],
-                text: str | None = None) -> Mention | None:
+                text: str | None = None, typed: dict | None = None) -> Mention | None:
     """What a pronoun, document or role stands for (rules 2-4 above): ``spoken`` are the earlier naming
-    speaker mentions and ``narrated`` the earlier names in the narration, both in text order."""
+    speaker mentions and ``narrated`` the earlier names in the narration, both in text order; ``typed``
+    gives each mention's naming span, which says whether it is a person."""
     issuers = _issuers(mention, spoken, text)
     if issuers:
         return issuers[-1]
     if is_pronoun(mention.text):
-        fits = _pronoun_fits(mention, spoken) or spoken or _pronoun_fits(mention, narrated)
+        fits = _pronoun_fits(mention, spoken, typed) or spoken or _pronoun_fits(mention, narrated, typed)
         return fits[-1] if fits else None
     fits = _role_fits(mention, spoken)
     if fits is not None and fits[0]:
@@ -232,13 +244,16 @@ def resolve(mentions: list[Mention], text: str | None = None) -> list[Mention]:
     for mention in mentions:
         if kind_of(mention.text) == "name":
             surname = (_words(mention.text)[-1:] or [""])[0]
-            fuller = [m for m in named if len(m.text) > len(mention.text) and surname in _words(m.text)]
+            if surname in PARTICLES:
+                surname = ""                 # a name cut short at "Al" is not every name with an "Al" in it
+            fuller = [m for m in named if surname and len(m.text) > len(mention.text) and surname in _words(m.text)]
             # "the Observatory" is the Observatory, not "Observatory director Rami Abdel Rahman"
             fuller = [m for m in fuller if is_person(m.text) == is_person(mention.text)] or fuller
             naming_of[mention] = naming_of[fuller[-1]] if fuller else mention
             named.append(mention)
         else:
-            antecedent = _antecedent(mention, named, [m for m in narrated if m.end <= mention.start], text)
+            antecedent = _antecedent(mention, named, [m for m in narrated if m.end <= mention.start], text,
+                                     naming_of)
             naming_of[mention] = naming_of[antecedent] if antecedent is not None else mention
             if antecedent is None and not is_pronoun(mention.text):
                 named.append(mention)        # "the Turkish military" first: a naming after all

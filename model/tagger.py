@@ -308,8 +308,18 @@ def pool_by_speaker(sentences: list[SentenceResult], head: str, narration: str) 
 def _span(text: str, offset: int, found: tuple[int, int, float] | None) -> dict | None:
     if found is None:
         return None
-    start, end = offset + found[0], offset + found[1]
+    start, end = _whole_words(text, offset + found[0], offset + found[1])
     return {"text": text[start:end], "start": start, "end": end, "score": round(found[2], 4)}
+
+
+def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """``start:end`` widened to whole words: a run of tagged tokens may begin or end inside a word ("ur" of
+    "Nour"), and a speaker cut there is no name."""
+    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
+        end += 1
+    return start, end
 
 
 def _until_failure(texts: Iterable, failure: list) -> Iterator[str]:

@@ -181,3 +181,17 @@ def test_loading_refuses_spans_that_break_the_conventions(span_run, tmp_path):
     assert f"article '{articles[0]['id']}'" in message and "attributed but has no span record" in message
     assert articles[1]["id"] in message and "word edges" in message
     assert articles[2]["id"] in message and "sha256 differs" in message
+
+
+def test_a_run_cut_inside_a_word_is_widened_to_whole_words():
+    from factattr.model.tagger import with_speakers
+
+    # The tagged tokens began at "ur" of "Nour" and ended at "Yass": a name cut there names nobody.
+    text = "A spokesman for Nour El Din Yasser Youssef said the town fell."
+    sentences = [_result(0, "army", [1, 0, 0], None)]
+    sentences = [sentences[0].__class__(**{**sentences[0].__dict__, "start": 0, "end": len(text)})]
+    start, end = text.index("ur El"), text.index("Yasser") + 4
+    placed = with_speakers(text, sentences, [{"speaker": (start, end, 0.8), "cue": (43, 47, 0.9)}], ("who", "none"))
+    assert placed[0].speaker["text"] == "Nour El Din Yasser"
+    assert text[placed[0].speaker["start"]:placed[0].speaker["end"]] == "Nour El Din Yasser"
+    assert placed[0].cue["text"] == "said"

@@ -104,3 +104,31 @@ def test_a_pronoun_takes_a_narrated_name_only_when_no_speaker_came_before():
     text = ("A military source said the town fell. Dr Karim Haddad treated the wounded in Douma on Monday. "
             "He said supplies were short.")
     assert link_speakers(mentions(text, "A military source", "He"), text)[1].text == "A military source"
+
+
+def test_a_surname_is_typed_by_the_name_it_repeats():
+    # "Dillon" alone could be a party's name; as Col. Ryan Dillon's surname it is a person, and the
+    # nearest person before "He" (not Rami Abdel Rahman, who spoke in between).
+    text = ("Col. Ryan Dillon said strikes hit Raqqa. Observatory director Rami Abdel Rahman said 20 died. "
+            "Dillon said the city was surrounded. He said more would come.")
+    ms = mentions(text, "Col. Ryan Dillon", "Observatory director Rami Abdel Rahman", "Dillon", "He")
+    assert link_speakers(ms, text)[3].text == "Col. Ryan Dillon"
+
+
+def test_a_particle_is_no_surname():
+    # A speaker cut short at "Al" is not the earlier "Muaz Al Shami".
+    text = "Muaz Al Shami said the market was hit. A spokesman named Yasser Al said fighters withdrew."
+    ms = mentions(text, "Muaz Al Shami", "Yasser Al")
+    ids = entities(ms, text)
+    assert ids[0] != ids[1]
+
+
+@pytest.mark.parametrize("text", ["a relative", "A survivor", "the journalist Hala Ahmed", "a local nurse"])
+def test_people_by_what_they_are(text):
+    assert is_person(text)
+
+
+def test_he_is_the_relative_who_spoke_last():
+    text = "Col. Ryan Dillon said strikes hit Raqqa. The groom's father was killed a relative told AFP. He said so."
+    ms = mentions(text, "Col. Ryan Dillon", "a relative", "He")
+    assert link_speakers(ms, text)[2].text == "a relative"
