@@ -42,7 +42,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     report = run_evaluation(args.checkpoint, config=config, data=args.data, out=args.out,
                             baselines=not args.no_baselines, segmentation=args.segmentation,
                             compare=args.compare or (), progress=not args.no_progress, backend=args.backend,
-                            quantize=args.quantize)
+                            quantize=args.quantize, ensemble=args.ensemble)
     print(report.summary())
     print(report.out_dir)
     return 0
@@ -333,6 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", nargs="+", metavar="CHECKPOINT",
                    help="other checkpoints to score on the same sentences, with a paired bootstrap of the difference "
                         "(e.g. runs/no_context/best)")
+    p.add_argument("--ensemble", action="store_true",
+                   help="also score the mean probabilities of the model and the compared checkpoints, as the system "
+                        "'ensemble' (e.g. three seeds: the teacher that pseudo-label --checkpoint A B C distils)")
     p.add_argument("--no-baselines", action="store_true", help="skip the baselines")
     p.add_argument("--backend", choices=BACKENDS, help="for the model and every compared checkpoint (default: each "
                    "one's own int8 encoder when training accepted it, else its config's); torch: fp32")

@@ -126,7 +126,7 @@ class Predictions:
 def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data: Sequence[str] | None = None,
                    out: str | Path | None = None, baselines: bool = True, segmentation: str = "model",
                    compare: Sequence[str | Path] = (), progress: bool = True, backend: str | None = None,
-                   quantize: str | None = None) -> EvalReport:
+                   quantize: str | None = None, ensemble: bool = False) -> EvalReport:
     """Evaluate a checkpoint (and the baselines) on the test split or on corpus files; write the report.
 
     Args:
@@ -140,18 +140,25 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
             reported beside the model with a paired bootstrap of the macro-F1 difference.
         backend, quantize: as ``Tagger.load`` (default: each checkpoint's default path, its int8 encoder
             when training accepted it); ``backend="torch"`` scores in fp32.
+        ensemble: also report ``"ensemble"``, the mean probabilities of the model and the compared
+            checkpoints (the teacher of ``factattr pseudo-label`` with several checkpoints), paired with the
+            model like a compared checkpoint.
     """
     if segmentation not in ("model", "gold"):
         raise ConfigError(f"segmentation must be 'model' or 'gold', got {segmentation!r}")
+    if ensemble and not compare:
+        raise ConfigError("an ensemble needs other checkpoints: give them with compare (--compare A B ...)")
     config = config or read_checkpoint_config(checkpoint)
     taggers = load_taggers(checkpoint, config, compare, backend, quantize)
     name, articles, splits, notes = evaluation_articles(config, data)
     predictions = collect_predictions(taggers, articles, name, segmentation, progress)
     predictions.notes += notes
+    if ensemble:
+        add_ensemble(predictions, list(taggers), config.labels.label_lists())
     if baselines:
         add_baselines(predictions, config, splits)
         add_rule_spans(predictions.span_cases)
-    results = score_systems(predictions, config, compared=[n for n in taggers if n != "model"])
+    results = score_systems(predictions, config, compared=[n for n in taggers if n != "model"] + ["ensemble"] * ensemble)
     results.update(checkpoint=str(checkpoint), segmentation=segmentation,
                    backend=f"{taggers['model'].backend}, quantize {taggers['model'].quantize}")
     # Beside the checkpoint as it is now: its training-time output_dir may be another run's folder (a moved
@@ -240,6 +247,17 @@ def align_gold(articles: list[Article], pred_spans: list[list[tuple[int, int]]])
                              "previous": article.sentences[g - 1].text if g else "", "next": after,
                              "gold": dict(sentence.labels)})
     return rows, totals
+
+
+def add_ensemble(predictions: Predictions, members: Sequence[str], labels: dict[str, list[str]]) -> None:
+    """The system ``"ensemble"``: the mean of the ``members``' probabilities on the same sentences (columns in
+    the schema's ``labels`` order, as every tagger's), labelled by its argmax."""
+    if "ensemble" in predictions.systems:
+        raise ConfigError("a compared checkpoint is already called 'ensemble'; rename its run folder")
+    predictions.systems["ensemble"] = {}
+    for head, names in labels.items():
+        mean = np.mean([predictions.systems[m][head][1] for m in members], axis=0)
+        predictions.systems["ensemble"][head] = ([names[int(i)] for i in mean.argmax(-1)], mean)
 
 
 def add_baselines(predictions: Predictions, config: Config, splits: dict | None) -> None:

@@ -161,3 +161,26 @@ def test_compared_checkpoint_is_scored_on_the_same_sentences(tiny_checkpoint, co
     with pytest.raises(ConfigError, match="already called"):
         run_evaluation(tiny_checkpoint, data=[str(corpus_file)], out=tmp_path / "r2", baselines=False,
                        compare=[twin, twin], progress=False)
+
+    report = run_evaluation(tiny_checkpoint, data=[str(corpus_file)], out=tmp_path / "r3", baselines=False,
+                            compare=[twin], progress=False, ensemble=True)
+    r = report.results
+    assert set(r["systems"]) == {"model", "twin/best", "ensemble"} and set(r["comparisons"]) == {"twin/best", "ensemble"}
+    assert r["systems"]["ensemble"]["source"]["macro_f1"] == r["systems"]["model"]["source"]["macro_f1"]
+    with pytest.raises(ConfigError, match="needs other checkpoints"):
+        run_evaluation(tiny_checkpoint, data=[str(corpus_file)], out=tmp_path / "r4", compare=[], ensemble=True)
+
+
+def test_the_ensemble_is_the_mean_of_its_members_probabilities():
+    import numpy as np
+
+    from factattr.eval.evaluate import Predictions, add_ensemble
+
+    labels = {"who": ["army", "other", "none"]}
+    a = np.array([[0.6, 0.3, 0.1], [0.1, 0.2, 0.7]])
+    b = np.array([[0.1, 0.8, 0.1], [0.2, 0.2, 0.6]])    # sure where a hesitates: the mean takes b's "other"
+    p = Predictions("x", [], [], [], {}, {"model": {"who": (["army", "none"], a)}, "b": {"who": (["other", "none"], b)},
+                                          "majority": {"who": (["none", "none"], np.eye(3)[[2, 2]])}})
+    add_ensemble(p, ["model", "b"], labels)
+    predicted, probs = p.systems["ensemble"]["who"]
+    assert predicted == ["other", "none"] and np.allclose(probs, (a + b) / 2)
