@@ -316,7 +316,7 @@ class ParquetParts:
 
         if not records:
             return
-        self.schema = self.schema or result_schema(records[0])
+        self.schema = self.schema or result_schema(record_labels(records[0]))
         table = pa.Table.from_pylist(records, schema=self.schema)
         target = self.folder / _part_name(self.count)
         tmp = self.folder / f".{target.name}.tmp"
@@ -361,19 +361,23 @@ def _empty_schema():
     return pa.schema([("id", pa.string())])
 
 
-def result_schema(record: dict, error: bool = False):
-    """The Arrow schema of scored articles like ``record`` (``id`` and ``ArticleResult.to_dict()``; the heads
-    and their labels are read off its first sentence), written out in full rather than inferred from the
-    first rows: rows without a speaker, or whose speakers have no pronoun link, would type those fields as
-    null and refuse every later row that has one."""
+def record_labels(record: dict) -> dict[str, list[str]]:
+    """The heads and their labels of a scored article (``ArticleResult.to_dict()``), off its first sentence."""
+    first = record["sentences"][0]
+    return {key[:-len("_probs")]: list(first[key]) for key in first if key.endswith("_probs")}
+
+
+def result_schema(labels: dict[str, list[str]], error: bool = False):
+    """The Arrow schema of scored articles of a tagger with these heads and ``labels`` (``id`` and
+    ``ArticleResult.to_dict()``), written out in full rather than inferred from the first rows: rows without a
+    speaker, or whose speakers have no pronoun link, would type those fields as null and refuse every later
+    row that has one."""
     import pyarrow as pa
 
     span = [("text", pa.string()), ("start", pa.int64()), ("end", pa.int64())]
-    first = record["sentences"][0]
-    heads = [key[:-len("_probs")] for key in first if key.endswith("_probs")]
     sentence = pa.struct(
-        span + [(head, pa.string()) for head in heads]
-        + [(f"{head}_probs", pa.struct([(name, pa.float64()) for name in first[f"{head}_probs"]])) for head in heads]
+        span + [(head, pa.string()) for head in labels]
+        + [(f"{head}_probs", pa.struct([(name, pa.float64()) for name in names])) for head, names in labels.items()]
         + [("speaker", pa.struct(span + [("score", pa.float64()), ("refers_to", pa.struct(span)),
                                          ("entity", pa.int64())])),
            ("cue", pa.struct(span + [("score", pa.float64())]))])

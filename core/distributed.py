@@ -22,8 +22,6 @@ from .batch import (INPUT_FORMATS, OUTPUT_FORMATS, Summary, check_output, check_
 from .errors import FactattrError, InputError
 
 log = logging.getLogger("factattr.distributed")
-# Project-written text: scored once per actor to learn the result schema (and to warm the model up).
-PROBE = "The army said it retook the town on Monday. The town lies on the river."
 
 
 def _ray():
@@ -42,7 +40,7 @@ class TaggerActor:
 
         self.tagger = Tagger.load(checkpoint, **load_options)
         self.id_column, self.text_column = id_column, text_column
-        self.schema = result_schema({"id": "", **self.tagger.score(PROBE).to_dict()}, error=True)
+        self.schema = result_schema(self.tagger.labels, error=True)
 
     def __call__(self, batch):
         import pyarrow as pa

@@ -225,4 +225,5 @@ def test_parquet_takes_speakers_and_links_that_the_first_rows_lacked(tmp_path):
     assert rows[0]["sentences"][0]["speaker"] is None
     assert rows[2]["sentences"][0]["speaker"] == linked
     assert rows[2]["sentences"][0]["claim_probs"] == {"casualties": 0.7, "background": 0.3}
-    assert batch.result_schema(_scored("x", None), error=True).names == ["id", "text", "sentences", "error"]
+    schema = batch.result_schema(batch.record_labels(_scored("x", None)), error=True)
+    assert schema.names == ["id", "text", "sentences", "error"]
