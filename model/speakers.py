@@ -157,11 +157,10 @@ def _pronoun_fits(mention: Mention, earlier: list[Mention], typed: dict | None =
     ``typed`` (its entity's naming span: "Dillon" is the person "Col. Ryan Dillon") or by its own."""
     wanted = PRONOUNS[mention.text.strip().lower()]
     typed = typed or {}
-    def text(m: Mention) -> str:
-        return typed.get(m, m).text
+    texts = [(m, typed.get(m, m).text) for m in earlier]
     if wanted is None:
-        return [m for m in earlier if is_plural(text(m))]
-    return [m for m in earlier if not is_plural(text(m)) and is_person(text(m)) == (wanted == "person")]
+        return [m for m, text in texts if is_plural(text)]
+    return [m for m, text in texts if not is_plural(text) and is_person(text) == (wanted == "person")]
 
 
 def _role_fits(mention: Mention, earlier: list[Mention]) -> tuple[list[Mention], list[Mention]] | None:
