@@ -115,6 +115,11 @@ def paired_bootstrap(gold: Sequence[str], pred_a: Sequence[str], pred_b: Sequenc
     return out
 
 
+def spans_overlap(a: dict, b: dict) -> bool:
+    """Whether two character spans (``{"start", "end"}`` each) share a character."""
+    return a["start"] < b["end"] and b["start"] < a["end"]
+
+
 def span_f1(pairs: Sequence[tuple[dict | None, dict | None]]) -> dict:
     """Exact-match and overlap precision, recall and F1 of predicted character spans against gold ones,
     one (gold, predicted) pair per sentence (``None`` where a side has no span)."""
@@ -122,7 +127,7 @@ def span_f1(pairs: Sequence[tuple[dict | None, dict | None]]) -> dict:
     predicted = sum(p is not None for _, p in pairs)
     out = {"gold": gold, "predicted": predicted}
     for name, hit in (("exact", lambda g, p: (g["start"], g["end"]) == (p["start"], p["end"])),
-                      ("overlap", lambda g, p: g["start"] < p["end"] and p["start"] < g["end"])):
+                      ("overlap", spans_overlap)):
         right = sum(1 for g, p in pairs if g is not None and p is not None and hit(g, p))
         precision = right / predicted if predicted else 0.0
         recall = right / gold if gold else 0.0
@@ -131,17 +136,13 @@ def span_f1(pairs: Sequence[tuple[dict | None, dict | None]]) -> dict:
     return out
 
 
-def _overlap(a: dict, b: dict) -> bool:
-    return a["start"] < b["end"] and b["start"] < a["end"]
-
-
 def link_verdict(target: dict | None, naming: dict, mentions: Sequence[dict]) -> tuple[bool, bool]:
     """Whether a predicted link ``target`` (``None``: no link) points at the gold ``naming`` span, and
     whether it points at that or any of the speaker's other gold ``mentions`` (``{"start", "end"}`` each)."""
     if target is None:
         return False, False
-    hit = _overlap(target, naming)
-    return hit, hit or any(_overlap(target, m) for m in mentions)
+    hit = spans_overlap(target, naming)
+    return hit, hit or any(spans_overlap(target, m) for m in mentions)
 
 
 def linking_accuracy(cases: Sequence[tuple[dict | None, dict | None, Sequence[dict]]]) -> dict:

@@ -11,7 +11,7 @@ from factattr.data.types import Article
 from factattr.model.spans import FIELDS
 
 from .baselines import rule_spans
-from .metrics import linking_accuracy, span_f1
+from .metrics import linking_accuracy, span_f1, spans_overlap
 
 
 @dataclass
@@ -110,7 +110,7 @@ def _verdict(gold: dict | None, predicted: dict | None) -> str | None:
         return None if predicted is None else "spurious"
     if predicted is None:
         return "missed"
-    return None if gold["start"] < predicted["end"] and predicted["start"] < gold["end"] else "wrong"
+    return None if spans_overlap(gold, predicted) else "wrong"
 
 
 def span_errors(cases: list[SpanCase], limit: int) -> list[dict]:

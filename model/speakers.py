@@ -243,9 +243,9 @@ def resolve(mentions: list[Mention], text: str | None = None) -> list[Mention]:
     for mention in mentions:
         if kind_of(mention.text) == "name":
             surname = (_words(mention.text)[-1:] or [""])[0]
-            if surname in PARTICLES:
-                surname = ""                 # a name cut short at "Al" is not every name with an "Al" in it
-            fuller = [m for m in named if surname and len(m.text) > len(mention.text) and surname in _words(m.text)]
+            # a name cut short at "Al" is not every name with an "Al" in it
+            fuller = [] if surname in PARTICLES else [m for m in named if len(m.text) > len(mention.text)
+                                                     and surname in _words(m.text)]
             # "the Observatory" is the Observatory, not "Observatory director Rami Abdel Rahman"
             fuller = [m for m in fuller if is_person(m.text) == is_person(mention.text)] or fuller
             naming_of[mention] = naming_of[fuller[-1]] if fuller else mention
