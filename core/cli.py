@@ -42,7 +42,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     report = run_evaluation(args.checkpoint, config=config, data=args.data, out=args.out,
                             baselines=not args.no_baselines, segmentation=args.segmentation,
                             compare=args.compare or (), progress=not args.no_progress, backend=args.backend,
-                            quantize=args.quantize, ensemble=args.ensemble)
+                            quantize=args.quantize, ensemble=args.ensemble,
+                            spans=args.spans or ())
     print(report.summary())
     print(report.out_dir)
     return 0
@@ -327,6 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="config for data and evaluation options (default: the checkpoint's own)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key")
     p.add_argument("--data", nargs="+", metavar="FILE", help="corpus-format files to evaluate (default: the test split)")
+    p.add_argument("--spans", nargs="+", metavar="FILE",
+                   help="stand-off speaker and cue spans of the --data articles (e.g. data/spans/realdev.jsonl, kept "
+                        "for evaluation only), for the span, linking and span-error sections")
     p.add_argument("--out", help="report directory (default: report-<data> beside the checkpoint, e.g. runs/default/report-test)")
     p.add_argument("--segmentation", choices=["model", "gold"], default="model",
                    help="model: segment the raw text and align to the gold sentences (default); gold: label the gold sentences")

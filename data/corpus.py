@@ -377,7 +377,7 @@ def load_data(config) -> LoadedData:
                 problems += bad
         found = [article.with_origin(source.name) for article in found]
         if source.spans:
-            found, bad = attach_spans(found, source.spans, _attributed(config))
+            found, bad = attach_spans(found, source.spans, attributed(config))
             problems += [Problem(path, 0, article_id, message) for path, article_id, message in bad]
         loaded.sources[source.name] = {"articles": len(found), "sentences": sum(len(a.sentences) for a in found),
                                        "weight": source.weight}
@@ -398,7 +398,7 @@ def load_data(config) -> LoadedData:
     return loaded
 
 
-def _attributed(config):
+def attributed(config):
     """Whether a sentence is attributed (not the reporter's narration), by the config's roles; None when
     the schema has no attribution role, and span coverage then goes unchecked."""
     head, narration = config.roles.attribution, config.roles.narration

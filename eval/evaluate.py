@@ -19,7 +19,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from factattr.config import Config
-from factattr.data.corpus import config_splits, read_corpus
+from factattr.data.corpus import Problem, attributed, config_splits, raise_problems, read_corpus
+from factattr.data.spans import attach_spans
 from factattr.data.segment import segment
 from factattr.data.types import Article
 from factattr.errors import ConfigError
@@ -126,13 +127,15 @@ class Predictions:
 def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data: Sequence[str] | None = None,
                    out: str | Path | None = None, baselines: bool = True, segmentation: str = "model",
                    compare: Sequence[str | Path] = (), progress: bool = True, backend: str | None = None,
-                   quantize: str | None = None, ensemble: bool = False) -> EvalReport:
+                   quantize: str | None = None, ensemble: bool = False, spans: Sequence[str] = ()) -> EvalReport:
     """Evaluate a checkpoint (and the baselines) on the test split or on corpus files; write the report.
 
     Args:
         checkpoint: checkpoint directory.
         config: data and evaluation options; default: the config saved in the checkpoint.
         data: corpus-format files; default: the config's test split.
+        spans: stand-off speaker and cue span files of the ``data`` articles (``data/spans/*.jsonl``), e.g.
+            realdev's, kept for evaluation only; the test split takes its spans from the config's sources.
         out: report directory; default ``report-<data name>`` beside the checkpoint directory (for
             ``runs/default/best``: ``runs/default/report-test``), never the training-time ``output_dir``.
         segmentation: ``"model"`` (segment raw text and align to gold) or ``"gold"`` (gold sentences).
@@ -150,7 +153,7 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
         raise ConfigError("an ensemble needs other checkpoints: give them with compare (--compare A B ...)")
     config = config or read_checkpoint_config(checkpoint)
     taggers = load_taggers(checkpoint, config, compare, backend, quantize)
-    name, articles, splits, notes = evaluation_articles(config, data)
+    name, articles, splits, notes = evaluation_articles(config, data, spans)
     predictions = collect_predictions(taggers, articles, name, segmentation, progress)
     predictions.notes += notes
     if ensemble:
@@ -182,13 +185,17 @@ def load_taggers(checkpoint: str | Path, config: Config, compare: Sequence[str |
     return taggers
 
 
-def evaluation_articles(config: Config, data: Sequence[str] | None) -> tuple[str, list[Article], dict | None, list[str]]:
-    """The data's name, its articles, the config's splits when they were read (for the baselines' training
-    articles) and notes on repaired gold boundaries."""
+def evaluation_articles(config: Config, data: Sequence[str] | None,
+                        spans: Sequence[str] = ()) -> tuple[str, list[Article], dict | None, list[str]]:
+    """The data's name, its articles (with the speaker and cue ``spans`` files attached), the config's splits
+    when they were read (for the baselines' training articles) and notes on repaired gold boundaries."""
     repairs: list = []
     splits = None  # the corpus is read (and validated) once, for the test split and the baselines
+    if spans and not data:
+        raise ConfigError("--spans goes with --data: the test split takes its spans from the config's data sources")
     if data:
         name, articles = "+".join(Path(d).stem for d in data), read_corpus(data, config.labels.label_lists(), repairs)
+        articles = _with_spans(articles, spans, config) if spans else articles
     else:
         splits = config_splits(config)
         name, articles = "test", splits["test"]
@@ -197,6 +204,16 @@ def evaluation_articles(config: Config, data: Sequence[str] | None) -> tuple[str
     if not articles:
         raise ConfigError(f"no articles to evaluate in {name}")
     return name, articles, splits, [f"repaired gold boundary: {r}" for r in repairs]
+
+
+def _with_spans(articles: list[Article], spans: Sequence[str], config: Config) -> list[Article]:
+    """The articles with the span files attached; every problem (changed text, a span outside its sentence,
+    an attributed sentence without a record) is a :class:`CorpusError` naming the file and article."""
+    articles, problems = attach_spans(articles, list(spans), attributed(config))
+    raise_problems([Problem(path, 0, article_id, message) for path, article_id, message in problems])
+    if not any("speaker" in s.extra for a in articles for s in a.sentences):
+        raise ConfigError(f"no article of the data has a record in {', '.join(spans)}: check the ids and files")
+    return articles
 
 
 def collect_predictions(taggers: dict[str, Tagger], articles: list[Article], name: str, segmentation: str,

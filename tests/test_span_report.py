@@ -230,3 +230,30 @@ def test_report_md_and_summary_show_the_new_sections(span_report):
     assert "most confident span errors" in markdown
     summary = span_report.summary()
     assert "rules exact F1" in summary and "pronoun and role speakers linked" in summary
+
+
+def test_evaluate_reads_the_span_files_of_its_data(span_report, tmp_path, capsys):
+    """`evaluate --data ... --spans ...`: third-party articles with stand-off spans kept for evaluation only
+    get the span, linking and span-error sections; a bad span file is an error naming file and article."""
+    from factattr.cli import main
+
+    root = span_report.out_dir.parent
+    checkpoint = span_report.results["checkpoint"]
+    base = ["evaluate", "--checkpoint", checkpoint, "--data", str(root / "corpus.jsonl"), "--no-baselines",
+            "--no-progress"]
+    assert main(base + ["--spans", str(root / "spans.jsonl"), "--out", str(tmp_path / "with")]) == 0
+    results = json.loads((tmp_path / "with" / "report.json").read_text(encoding="utf-8"))
+    assert results["n_articles"] == 24 and results["linking"]["pronoun"]["n"] == 24    # every article's "It"
+    assert results["spans"]["speaker"]["gold"] > 24 and results["span_errors"] is not None
+
+    assert main(base + ["--out", str(tmp_path / "without")]) == 0     # no spans: no span sections
+    assert "linking" not in json.loads((tmp_path / "without" / "report.json").read_text(encoding="utf-8"))
+
+    records = [json.loads(line) for line in (root / "spans.jsonl").read_text(encoding="utf-8").splitlines()]
+    records[3]["sha256"] = "0" * 64
+    (tmp_path / "bad.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    capsys.readouterr()
+    assert main(base + ["--spans", str(tmp_path / "bad.jsonl"), "--out", str(tmp_path / "bad")]) != 0
+    error = capsys.readouterr().err
+    assert "bad.jsonl" in error and records[3]["id"] in error and "sha256" in error
+    assert not (tmp_path / "bad").exists()
