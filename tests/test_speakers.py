@@ -132,3 +132,16 @@ def test_he_is_the_relative_who_spoke_last():
     text = "Col. Ryan Dillon said strikes hit Raqqa. The groom's father was killed a relative told AFP. He said so."
     ms = mentions(text, "Col. Ryan Dillon", "a relative", "He")
     assert link_speakers(ms, text)[2].text == "a relative"
+
+
+@pytest.mark.parametrize("text,person", [("Manal", True), ("Ahmad", True), ("Syria", False), ("Jordan", False),
+                                         ("Damascus", False), ("Amaq", False), ("Hezbollah", False)])
+def test_a_lone_given_name_is_a_person_and_a_place_is_not(text, person):
+    assert is_person(text) is person
+
+
+def test_she_is_the_woman_named_by_her_given_name_alone():
+    text = ("Interior Minister Mohammed Shaar said the attacker entered. Manal said her brother was wounded. "
+            "She said the blast shook the street.")
+    ms = mentions(text, "Interior Minister Mohammed Shaar", "Manal", "She")
+    assert link_speakers(ms, text)[2].text == "Manal"    # a lone given name was a party before: "she" skipped it
