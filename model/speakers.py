@@ -4,7 +4,8 @@ an article name one speaker.
 A documented rule, not a learned scorer (``ANNOTATION_NOTES.md`` section 21.7 is what it imitates):
 
 1. A *name* that repeats the surname (last word) of an earlier, longer name is that speaker ("Dillon"
-   after "Col. Ryan Dillon"), a person's name joining a person and a party's name a party ("the
+   after "Col. Ryan Dillon", "Abadi" after "Haider al-Abadi"), a person's name joining a person and a
+   party's name a party (a lone given name, "Manal", is a person by a dictionary of given names; "the
    Observatory" is not "Observatory director Rami Abdel Rahman"); a last word such as "Al" or "bin" is no
    surname.
 2. A *pronoun* ("he", "she", "it", "they") stands for the nearest earlier speaker mention that is not
@@ -90,6 +91,12 @@ def _words(text: str) -> list[str]:
     return [w.lower().strip("'") for w in _WORD.findall(text)]
 
 
+def _name_parts(text: str) -> set[str]:
+    """A name's words, and each word joined to a particle also without it: "Abadi" repeats "Haider al-Abadi"."""
+    words = _words(text)
+    return set(words) | {w.split("-", 1)[1] for w in words if w.split("-")[0] in PARTICLES and "-" in w}
+
+
 def is_pronoun(text: str) -> bool:
     return text.strip().lower() in PRONOUNS
 
@@ -158,7 +165,7 @@ def is_person(text: str) -> bool:
     words = _words(text)
     if any(w in PLURAL_PEOPLE for w in words):
         return False
-    if any(w in PERSON_WORDS for w in words):
+    if any(w.split("-")[-1] in PERSON_WORDS for w in words):   # "commander-in-chief", not "activist-run"
         return True
     if any(w in PARTY_WORDS for w in words):
         return False
@@ -271,7 +278,7 @@ def resolve(mentions: list[Mention], text: str | None = None) -> list[Mention]:
             surname = (_words(mention.text)[-1:] or [""])[0]
             # a name cut short at "Al" is not every name with an "Al" in it
             fuller = [] if surname in PARTICLES else [m for m in named if len(m.text) > len(mention.text)
-                                                     and surname in _words(m.text)]
+                                                     and surname in _name_parts(m.text)]
             # "the Observatory" is the Observatory, not "Observatory director Rami Abdel Rahman"
             fuller = [m for m in fuller if is_person(m.text) == is_person(mention.text)] or fuller
             naming_of[mention] = naming_of[fuller[-1]] if fuller else mention

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from factattr.model.speakers import Mention, entities, is_person, kind_of, link_speakers
+from factattr.model.speakers import Mention, entities, is_person, kind_of, link_speakers, resolve
 
 
 def mentions(text: str, *phrases: str) -> list[Mention]:
@@ -145,3 +145,14 @@ def test_she_is_the_woman_named_by_her_given_name_alone():
             "She said the blast shook the street.")
     ms = mentions(text, "Interior Minister Mohammed Shaar", "Manal", "She")
     assert link_speakers(ms, text)[2].text == "Manal"    # a lone given name was a party before: "she" skipped it
+
+
+def test_a_hyphenated_title_makes_a_person_and_a_hyphenated_adjective_does_not():
+    assert is_person("SDF commander-in-chief Mazloum Abdi")
+    assert not is_person("The activist-run Palmyra Coordination Committee")
+
+
+def test_a_surname_repeats_a_name_through_its_particle():
+    text = "Prime Minister Haider al-Abadi said the city fell. Abadi said the advance would slow."
+    ms = mentions(text, "Prime Minister Haider al-Abadi", "Abadi")
+    assert resolve(ms, text)[1] == ms[0]               # "Abadi" is al-Abadi, so typed a person
