@@ -2,11 +2,13 @@
 on the annotated spans (data/spans/spans.jsonl), given the gold speaker spans.
 
     python benchmarks/speaker_links.py [--config configs/default.yaml] [--no-text] [--errors 20]
+        [--realdev ../shared/realdev/realdev.jsonl data/spans/realdev.jsonl]
 
 Prints, per split of the config's data and origin (written, real), for pronoun speakers, role speakers
 and both: the share whose predicted naming span is the annotated one (overlapping), and the share whose
 link points at a mention of the right speaker (the naming span, or another speaker mention of the same
-annotated entity). The rule was developed on the train and dev splits; test is the held-back check.
+annotated entity). The rule was developed on the train and dev splits; test is the held-back check, and
+``--realdev`` adds realdev with its evaluation-only spans as the split "realdev".
 ``--no-text`` links without the article's narration (speaker mentions only), as the rule did first.
 """
 
@@ -17,7 +19,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from factattr.config import load_config
-from factattr.data.corpus import config_splits
+from factattr.data.corpus import config_splits, read_corpus
 from factattr.data.spans import ArticleSpans, read_spans
 from factattr.eval.metrics import link_verdict
 from factattr.model.speakers import Mention, link_speakers
@@ -49,6 +51,8 @@ def main() -> None:
     parser.add_argument("--config", default=str(REPO / "configs" / "default.yaml"))
     parser.add_argument("--no-text", action="store_true", help="candidates from speaker mentions only")
     parser.add_argument("--errors", type=int, default=0, help="print this many wrong links of each split")
+    parser.add_argument("--realdev", nargs=2, metavar=("CORPUS", "SPANS"),
+                        help="also realdev: its corpus file and its span file (evaluation only)")
     args = parser.parse_args()
     config = load_config(args.config)
     tallies: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
@@ -56,17 +60,22 @@ def main() -> None:
     annotated = {}
     for path in {path for source in config.data.sources for path in source.spans}:
         annotated.update(read_spans(path))
-    for split, articles in config_splits(config).items():
+    splits = config_splits(config)
+    if args.realdev:
+        corpus, path = args.realdev
+        annotated.update(read_spans(path))
+        splits["realdev"] = [a.with_origin("real") for a in read_corpus(corpus, None, repairs=[])]
+    for split, articles in splits.items():
         for article in articles:
             spans = annotated.get(article.id)
             if spans is not None:
                 score_article(spans, article.text, not args.no_text, tallies[(split, article.origin)], errors[split])
-    print(f"{'split':<6} {'origin':<8} {'kind':<8} {'links':>6} {'naming span':>12} {'right speaker':>14}")
+    print(f"{'split':<7} {'origin':<8} {'kind':<8} {'links':>6} {'naming span':>12} {'right speaker':>14}")
     for (split, origin), by_kind in sorted(tallies.items()):
         for kind in (*KINDS, "both"):
             t = by_kind[kind]
             if t["links"]:
-                print(f"{split:<6} {origin:<8} {kind:<8} {t['links']:>6} {t['naming'] / t['links']:>12.3f} "
+                print(f"{split:<7} {origin:<8} {kind:<8} {t['links']:>6} {t['naming'] / t['links']:>12.3f} "
                       f"{t['right'] / t['links']:>14.3f}")
     for split, wrong in sorted(errors.items()):
         for error in wrong[:args.errors]:

@@ -43,7 +43,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                             baselines=not args.no_baselines, segmentation=args.segmentation,
                             compare=args.compare or (), progress=not args.no_progress, backend=args.backend,
                             quantize=args.quantize, ensemble=args.ensemble,
-                            spans=args.spans or ())
+                            spans=args.spans or (), texts=args.texts)
     print(report.summary())
     print(report.out_dir)
     return 0
@@ -328,6 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="config for data and evaluation options (default: the checkpoint's own)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key")
     p.add_argument("--data", nargs="+", metavar="FILE", help="corpus-format files to evaluate (default: the test split)")
+    p.add_argument("--texts", metavar="FILE",
+                   help="the texts (id, text lines) of stand-off --data annotations, e.g. data/real/check.jsonl "
+                        "with ../shared/realtrain/articles.jsonl")
     p.add_argument("--spans", nargs="+", metavar="FILE",
                    help="stand-off speaker and cue spans of the --data articles (e.g. data/spans/realdev.jsonl, kept "
                         "for evaluation only), for the span, linking and span-error sections")

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from factattr.config import Config
 from factattr.data.corpus import Problem, attributed, config_splits, raise_problems, read_corpus
 from factattr.data.spans import attach_spans
+from factattr.data.standoff import read_standoff, read_texts
 from factattr.data.segment import segment
 from factattr.data.types import Article
 from factattr.errors import ConfigError
@@ -127,7 +128,8 @@ class Predictions:
 def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data: Sequence[str] | None = None,
                    out: str | Path | None = None, baselines: bool = True, segmentation: str = "model",
                    compare: Sequence[str | Path] = (), progress: bool = True, backend: str | None = None,
-                   quantize: str | None = None, ensemble: bool = False, spans: Sequence[str] = ()) -> EvalReport:
+                   quantize: str | None = None, ensemble: bool = False, spans: Sequence[str] = (),
+                   texts: str | None = None) -> EvalReport:
     """Evaluate a checkpoint (and the baselines) on the test split or on corpus files; write the report.
 
     Args:
@@ -136,6 +138,9 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
         data: corpus-format files; default: the config's test split.
         spans: stand-off speaker and cue span files of the ``data`` articles (``data/spans/*.jsonl``), e.g.
             realdev's, kept for evaluation only; the test split takes its spans from the config's sources.
+        texts: a texts file (``{"id", "text"}`` lines) that makes ``data`` stand-off annotations, joined with
+            their texts as the config's stand-off sources are (``data/real/check.jsonl`` with
+            ``../shared/realtrain/articles.jsonl``).
         out: report directory; default ``report-<data name>`` beside the checkpoint directory (for
             ``runs/default/best``: ``runs/default/report-test``), never the training-time ``output_dir``.
         segmentation: ``"model"`` (segment raw text and align to gold) or ``"gold"`` (gold sentences).
@@ -153,7 +158,7 @@ def run_evaluation(checkpoint: str | Path, *, config: Config | None = None, data
         raise ConfigError("an ensemble needs other checkpoints: give them with compare (--compare A B ...)")
     config = config or read_checkpoint_config(checkpoint)
     taggers = load_taggers(checkpoint, config, compare, backend, quantize)
-    name, articles, splits, notes = evaluation_articles(config, data, spans)
+    name, articles, splits, notes = evaluation_articles(config, data, spans, texts)
     predictions = collect_predictions(taggers, articles, name, segmentation, progress)
     predictions.notes += notes
     if ensemble:
@@ -185,16 +190,20 @@ def load_taggers(checkpoint: str | Path, config: Config, compare: Sequence[str |
     return taggers
 
 
-def evaluation_articles(config: Config, data: Sequence[str] | None,
-                        spans: Sequence[str] = ()) -> tuple[str, list[Article], dict | None, list[str]]:
-    """The data's name, its articles (with the speaker and cue ``spans`` files attached), the config's splits
-    when they were read (for the baselines' training articles) and notes on repaired gold boundaries."""
+def evaluation_articles(config: Config, data: Sequence[str] | None, spans: Sequence[str] = (),
+                        texts: str | None = None) -> tuple[str, list[Article], dict | None, list[str]]:
+    """The data's name, its articles (stand-off annotations joined with ``texts`` when it is given; the
+    speaker and cue ``spans`` files attached), the config's splits when they were read (for the baselines'
+    training articles) and notes on repaired gold boundaries."""
     repairs: list = []
     splits = None  # the corpus is read (and validated) once, for the test split and the baselines
-    if spans and not data:
-        raise ConfigError("--spans goes with --data: the test split takes its spans from the config's data sources")
+    if (spans or texts) and not data:
+        raise ConfigError("--spans and --texts go with --data: the test split takes its texts and spans from the "
+                          "config's data sources")
     if data:
-        name, articles = "+".join(Path(d).stem for d in data), read_corpus(data, config.labels.label_lists(), repairs)
+        name = "+".join(Path(d).stem for d in data)
+        articles = (_joined(data, texts, config) if texts
+                    else read_corpus(data, config.labels.label_lists(), repairs))
         articles = _with_spans(articles, spans, config) if spans else articles
     else:
         splits = config_splits(config)
@@ -204,6 +213,18 @@ def evaluation_articles(config: Config, data: Sequence[str] | None,
     if not articles:
         raise ConfigError(f"no articles to evaluate in {name}")
     return name, articles, splits, [f"repaired gold boundary: {r}" for r in repairs]
+
+
+def _joined(annotations: Sequence[str], texts: str, config: Config) -> list[Article]:
+    """Stand-off annotation files joined with their texts and validated; every problem (a missing or changed
+    text, a bad label) is a :class:`CorpusError` naming the file, line and article."""
+    by_id, seen, articles, problems = read_texts(texts), {}, [], []
+    for path in annotations:
+        found, bad = read_standoff(path, by_id, config.labels.label_lists(), seen)
+        articles += found
+        problems += bad
+    raise_problems(problems)
+    return articles
 
 
 def _with_spans(articles: list[Article], spans: Sequence[str], config: Config) -> list[Article]:

@@ -257,3 +257,33 @@ def test_evaluate_reads_the_span_files_of_its_data(span_report, tmp_path, capsys
     error = capsys.readouterr().err
     assert "bad.jsonl" in error and records[3]["id"] in error and "sha256" in error
     assert not (tmp_path / "bad").exists()
+
+
+def test_evaluate_joins_stand_off_data_with_its_texts(span_report, tmp_path, capsys):
+    """`evaluate --data ANNOTATIONS --texts TEXTS --spans SPANS`: labels kept apart from third-party texts
+    (a held-out real set) are joined as the config's stand-off sources are; a missing text is an error."""
+    from factattr.cli import main
+
+    root = span_report.out_dir.parent
+    articles = [json.loads(line) for line in (root / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
+    (tmp_path / "texts.jsonl").write_text("".join(json.dumps({"id": a["id"], "text": a["text"]}) + "\n"
+                                                  for a in articles[1:]), encoding="utf-8")
+    (tmp_path / "labels.jsonl").write_text("".join(json.dumps({"id": a["id"], "sha256": text_hash(a["text"]),
+                                                               "sentences": a["sentences"]}) + "\n"
+                                                   for a in articles[1:]), encoding="utf-8")
+    base = ["evaluate", "--checkpoint", span_report.results["checkpoint"], "--no-baselines", "--no-progress",
+            "--texts", str(tmp_path / "texts.jsonl"), "--spans", str(root / "spans.jsonl")]
+    assert main(base + ["--data", str(tmp_path / "labels.jsonl"), "--out", str(tmp_path / "joined")]) == 0
+    results = json.loads((tmp_path / "joined" / "report.json").read_text(encoding="utf-8"))
+    assert results["n_articles"] == 23 and results["linking"]["pronoun"]["n"] == 23
+
+    with (tmp_path / "labels.jsonl").open("a", encoding="utf-8") as f:        # its text is not in the texts file
+        f.write(json.dumps({"id": articles[0]["id"], "sha256": text_hash(articles[0]["text"]),
+                            "sentences": articles[0]["sentences"]}) + "\n")
+    capsys.readouterr()
+    assert main(base + ["--data", str(tmp_path / "labels.jsonl"), "--out", str(tmp_path / "bad")]) != 0
+    error = capsys.readouterr().err
+    assert "labels.jsonl:24" in error and articles[0]["id"] in error and not (tmp_path / "bad").exists()
+    assert main(["evaluate", "--checkpoint", span_report.results["checkpoint"], "--texts",
+                 str(tmp_path / "texts.jsonl")]) != 0                  # --texts without --data
+    assert "--texts go with --data" in capsys.readouterr().err
