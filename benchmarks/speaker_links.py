@@ -2,13 +2,15 @@
 on the annotated spans (data/spans/spans.jsonl), given the gold speaker spans.
 
     python benchmarks/speaker_links.py [--config configs/default.yaml] [--no-text] [--errors 20]
-        [--realdev ../shared/realdev/realdev.jsonl data/spans/realdev.jsonl]
+        [--extra realdev ../shared/realdev/realdev.jsonl data/spans/realdev.jsonl]
+        [--extra check data/real/check.jsonl data/spans/check.jsonl ../shared/realtrain/articles.jsonl]
 
 Prints, per split of the config's data and origin (written, real), for pronoun speakers, role speakers
 and both: the share whose predicted naming span is the annotated one (overlapping), and the share whose
 link points at a mention of the right speaker (the naming span, or another speaker mention of the same
 annotated entity). The rule was developed on the train and dev splits; test is the held-back check, and
-``--realdev`` adds realdev with its evaluation-only spans as the split "realdev".
+each ``--extra NAME DATA SPANS [TEXTS]`` adds an evaluation-only set (a corpus file, or stand-off labels
+with their texts file) as the split NAME.
 ``--no-text`` links without the article's narration (speaker mentions only), as the rule did first.
 """
 
@@ -19,8 +21,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from factattr.config import load_config
-from factattr.data.corpus import config_splits, read_corpus
+from factattr.data.corpus import config_splits
 from factattr.data.spans import ArticleSpans, read_spans
+from factattr.eval.evaluate import evaluation_articles
 from factattr.eval.metrics import link_verdict
 from factattr.model.speakers import Mention, link_speakers
 
@@ -51,8 +54,9 @@ def main() -> None:
     parser.add_argument("--config", default=str(REPO / "configs" / "default.yaml"))
     parser.add_argument("--no-text", action="store_true", help="candidates from speaker mentions only")
     parser.add_argument("--errors", type=int, default=0, help="print this many wrong links of each split")
-    parser.add_argument("--realdev", nargs=2, metavar=("CORPUS", "SPANS"),
-                        help="also realdev: its corpus file and its span file (evaluation only)")
+    parser.add_argument("--extra", nargs="+", action="append", default=[], metavar="NAME DATA SPANS [TEXTS]",
+                        help="an evaluation-only set: its name, corpus (or stand-off) file, span file and, for "
+                             "stand-off labels, texts file")
     args = parser.parse_args()
     config = load_config(args.config)
     tallies: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
@@ -61,10 +65,13 @@ def main() -> None:
     for path in {path for source in config.data.sources for path in source.spans}:
         annotated.update(read_spans(path))
     splits = config_splits(config)
-    if args.realdev:
-        corpus, path = args.realdev
+    for extra in args.extra:
+        if len(extra) not in (3, 4):
+            parser.error(f"--extra takes NAME DATA SPANS [TEXTS], got {' '.join(extra)}")
+        name, data, path = extra[:3]
         annotated.update(read_spans(path))
-        splits["realdev"] = [a.with_origin("real") for a in read_corpus(corpus, None, repairs=[])]
+        found = evaluation_articles(config, [data], texts=extra[3] if len(extra) == 4 else None)[1]
+        splits[name] = [a.with_origin("real") for a in found]
     for split, articles in splits.items():
         for article in articles:
             spans = annotated.get(article.id)

@@ -106,6 +106,27 @@ def test_realdev_spans_cover_every_attributed_sentence_of_its_unchanged_texts():
     assert set(second) <= set(spans) and len(second) >= 0.1 * len(spans)
 
 
+@pytest.mark.skipif(not (SHARED / "realtrain" / "articles.jsonl").is_file(), reason="needs ../shared/realtrain")
+def test_the_check_set_is_labelled_spanned_and_never_trained_on():
+    """The real check set (evaluation only): stand-off labels and spans that hold for their texts, and no
+    article of it among the annotations the configs train on."""
+    from factattr.config import load_config
+    from factattr.data.standoff import read_standoff, read_texts
+
+    config = load_config(REPO / "configs" / "default.yaml")
+    articles, problems = read_standoff(REPO / "data" / "real" / "check.jsonl",
+                                       read_texts(SHARED / "realtrain" / "articles.jsonl"),
+                                       config.labels.label_lists(), {})
+    assert problems == [] and len(articles) >= 20
+    spans = read_spans(REPO / "data" / "spans" / "check.jsonl")
+    for article in articles:
+        sentences = [(x.start, x.end, x.labels["source"] != "none") for x in article.sentences]
+        assert check_spans(spans[article.id], article.text, sentences) == [], article.id
+    trained = {json.loads(line)["id"] for line in (REPO / "data" / "real" / "annotations.jsonl").read_text(
+        encoding="utf-8").splitlines() if line.strip()}
+    assert not trained & {a.id for a in articles}
+
+
 def test_agreement_command_for_spans_and_for_a_pass_against_gold(tmp_path, capsys):
     from factattr.cli import main
 
