@@ -11,7 +11,8 @@ link points at a mention of the right speaker (the naming span, or another speak
 annotated entity). The rule was developed on the train and dev splits; test is the held-back check, and
 each ``--extra NAME DATA SPANS [TEXTS]`` adds an evaluation-only set (a corpus file, or stand-off labels
 with their texts file) as the split NAME.
-``--no-text`` links without the article's narration (speaker mentions only), as the rule did first.
+``--no-text`` links without the article's narration (speaker mentions only), as the rule did first;
+``--rule`` links pronouns by the rule instead of the learned ranker.
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ REPO = Path(__file__).resolve().parents[1]
 KINDS = ("pronoun", "role")
 
 
-def score_article(spans: ArticleSpans, text: str, use_text: bool, tally: dict, errors: list) -> None:
+def score_article(spans: ArticleSpans, text: str, use_text: bool, tally: dict, errors: list,
+                  ranker: bool = True) -> None:
     items = sorted(((s.speaker, i) for i, s in spans.sentences.items() if s.speaker), key=lambda x: x[0].start)
     mentions = [Mention(span.start, span.end, text[span.start:span.end]) for span, _ in items]
-    for (span, i), mention, link in zip(items, mentions, link_speakers(mentions, text if use_text else None)):
+    for (span, i), mention, link in zip(items, mentions, link_speakers(mentions, text if use_text else None, ranker)):
         gold = spans.refers_to(i)
         if gold is None:
             continue
@@ -53,6 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(REPO / "configs" / "default.yaml"))
     parser.add_argument("--no-text", action="store_true", help="candidates from speaker mentions only")
+    parser.add_argument("--rule", action="store_true", help="pronouns by the rule, not the learned ranker")
     parser.add_argument("--errors", type=int, default=0, help="print this many wrong links of each split")
     parser.add_argument("--extra", nargs="+", action="append", default=[], metavar="NAME DATA SPANS [TEXTS]",
                         help="an evaluation-only set: its name, corpus (or stand-off) file, span file and, for "
@@ -76,7 +79,8 @@ def main() -> None:
         for article in articles:
             spans = annotated.get(article.id)
             if spans is not None:
-                score_article(spans, article.text, not args.no_text, tallies[(split, article.origin)], errors[split])
+                score_article(spans, article.text, not args.no_text, tallies[(split, article.origin)], errors[split],
+                              not args.rule)
     print(f"{'split':<7} {'origin':<8} {'kind':<8} {'links':>6} {'naming span':>12} {'right speaker':>14}")
     for (split, origin), by_kind in sorted(tallies.items()):
         for kind in (*KINDS, "both"):

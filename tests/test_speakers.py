@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from factattr.model.speakers import Mention, entities, is_person, kind_of, link_speakers, resolve
@@ -156,3 +158,84 @@ def test_a_surname_repeats_a_name_through_its_particle():
     text = "Prime Minister Haider al-Abadi said the city fell. Abadi said the advance would slow."
     ms = mentions(text, "Prime Minister Haider al-Abadi", "Abadi")
     assert resolve(ms, text)[1] == ms[0]               # "Abadi" is al-Abadi, so typed a person
+
+
+# The learned pronoun ranker (rule 2 with weights) and its fitting.
+from factattr.model.speakers import pronoun_features, pronoun_ranker  # noqa: E402
+
+from .conftest import REPO, SHARED  # noqa: E402
+
+
+def test_pronoun_features_say_type_gender_and_who_spoke_last():
+    text = ("Interior Minister Mohammed Shaar said the attacker entered. The Syrian Observatory said 17 died. "
+            "Manal said her brother was hurt. She said the blast shook the street.")
+    ms = mentions(text, "Interior Minister Mohammed Shaar", "The Syrian Observatory", "Manal", "She")
+    naming = {m: m for m in ms}
+    rows = pronoun_features(ms[3], ms[:3], ms[:3], naming)
+    minister, observatory, manal = rows
+    assert minister["gender_clash"] == 1 and minister["type_fits"] == 1 and minister["last_speaker"] == 0
+    assert observatory["type_clash"] == 1 and observatory["gender_clash"] == 0
+    assert manal["gender_fits"] == 1 and manal["last_speaker"] == 1 and manal["nearest_fitting"] == 1
+    assert minister["log_distance"] > observatory["log_distance"] > manal["log_distance"] >= 0
+
+
+def test_the_package_ranks_pronouns_and_the_rule_remains_without_weights():
+    assert pronoun_ranker() is not None and len(pronoun_ranker()["coef"]) == len(pronoun_ranker()["features"])
+    ms = mentions(TEXT, "The Syrian Observatory for Human Rights", "Col. Ryan Dillon", "It", "He")
+    for ranker in (True, False):
+        links = link_speakers(ms, TEXT, ranker=ranker)
+        assert [l.text for l in links[2:]] == ["The Syrian Observatory for Human Rights", "Col. Ryan Dillon"]
+
+
+def test_fitting_the_ranker_on_annotated_articles(tmp_path):
+    from factattr.data.spans import attach_spans
+    from factattr.data.standoff import text_hash
+    from factattr.data.types import Article
+    from factattr.training.linker import fit_pronoun_ranker, ranking_accuracy, write_ranker
+
+    openers = [("Col. Ryan Dillon", "He"), ("The Syrian army", "It"), ("Residents", "They"), ("Sara Ahmed", "She")]
+    articles, records = [], []
+    for n in range(8):
+        (first, _), (second, pronoun) = openers[n % 4], openers[(n + 1) % 4]
+        parts = [f"{first} said 20 were killed.", f"{second} said the town fell.", f"{pronoun} added that more would come."]
+        text, bounds = " ".join(parts), []
+        for part in parts:
+            start = bounds[-1][1] + 1 if bounds else 0
+            bounds.append((start, start + len(part)))
+        sentences = [{"start": s, "end": e, "source": "other", "claim_type": "casualties"} for s, e in bounds]
+        articles.append(Article.from_dict({"id": f"a{n}", "text": text, "sentences": sentences}))
+        spans = [(s, s + len(name)) for (s, _), name in zip(bounds, (first, second, pronoun))]
+        records.append({"id": f"a{n}", "sha256": text_hash(text),
+                        "entities": [{"entity": "E1", "start": spans[0][0], "end": spans[0][1]},
+                                     {"entity": "E2", "start": spans[1][0], "end": spans[1][1]}],
+                        "sentences": [{"i": i, "speaker": {"start": s, "end": e, "kind": kind},
+                                       "cue": {"start": e + 1, "end": e + 5 + (i == 2)}, "entity": "E2" if i else "E1"}
+                                      for i, ((s, e), kind) in enumerate(zip(spans, ("name", "name", "pronoun")))]})
+    path = tmp_path / "spans.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    attached, problems = attach_spans(articles, [str(path)])
+    assert problems == []
+    weights = fit_pronoun_ranker(attached)
+    assert weights["pronouns"] == 8 and weights["candidates"] == 16
+    assert ranking_accuracy(attached, weights) == (8, 8)        # the last speaker, every time
+    write_ranker(weights, tmp_path / "ranker.json")
+    assert json.loads((tmp_path / "ranker.json").read_text(encoding="utf-8")) == weights
+
+
+@pytest.mark.skipif(not (SHARED / "realtrain" / "articles.jsonl").is_file(), reason="needs ../shared/realtrain")
+def test_the_shipped_weights_are_the_fit_of_the_default_training_split(tmp_path, capsys):
+    from factattr.cli import main
+
+    assert main(["fit-linker", "--config", str(REPO / "configs" / "default.yaml"), "--out", str(tmp_path / "w.json")]) == 0
+    assert "dev:" in capsys.readouterr().out
+    fitted = json.loads((tmp_path / "w.json").read_text(encoding="utf-8"))
+    shipped = json.loads((REPO / "model" / "pronoun_ranker.json").read_text(encoding="utf-8"))
+    assert fitted["features"] == shipped["features"] and fitted["pronouns"] == shipped["pronouns"]
+    assert fitted["coef"] == pytest.approx(shipped["coef"], abs=1e-4)
+
+
+@pytest.mark.parametrize("text,person", [("the general", True), ("The General Command", False),
+                                         ("The Syrian army General Command", False), ("Warren", True),
+                                         ("Paris", False)])
+def test_general_is_a_rank_beside_no_party_word_and_a_small_town_no_name(text, person):
+    assert is_person(text) is person
