@@ -239,3 +239,12 @@ def test_the_shipped_weights_are_the_fit_of_the_default_training_split(tmp_path,
                                          ("Paris", False)])
 def test_general_is_a_rank_beside_no_party_word_and_a_small_town_no_name(text, person):
     assert is_person(text) is person
+
+
+def test_fit_linker_without_span_annotations_says_what_to_add(corpus_file, tmp_path, capsys):
+    from factattr.cli import main
+
+    out = tmp_path / "w.json"
+    assert main(["fit-linker", "--config", str(REPO / "configs" / "tiny.yaml"), "--set", f"data.corpus={corpus_file}",
+                 "--out", str(out)]) != 0
+    assert "data.sources[].spans" in capsys.readouterr().err and not out.exists()

@@ -20,6 +20,7 @@ from typing import Sequence
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from factattr.errors import ConfigError
 from factattr.eval.metrics import link_verdict
 from factattr.model.speakers import (Mention, _ranked, is_pronoun, narrated_names, pronoun_features,
                                      resolve)
@@ -62,7 +63,8 @@ def fit_pronoun_ranker(articles: Sequence, c: float = C) -> dict:
     """The ranker's weights from the annotated pronouns of ``articles`` (the training split)."""
     examples = pronoun_examples(articles)
     if not examples:
-        raise ValueError("no annotated pronoun speakers with an earlier naming span to fit the ranker on")
+        raise ConfigError("no annotated pronoun speaker with an earlier naming span in the training split: give "
+                          "the config's data sources their span files (data.sources[].spans) to fit the ranker on")
     names = list(examples[0][0][0])
     rows = [[row[n] for n in names] for rows, _, _ in examples for row in rows]
     labels = [y for _, right, _ in examples for y in right]
