@@ -293,10 +293,8 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_fit_linker(args: argparse.Namespace) -> int:
-    from importlib import resources
-
     from .data.corpus import config_splits
-    from .model.speakers import RANKER_FILE
+    from .model.speakers import ranker_path
     from .training.linker import fit_pronoun_ranker, ranking_accuracy, write_ranker
 
     config = _config(args.config or DEFAULT_CONFIG, args.set)
@@ -305,7 +303,7 @@ def cmd_fit_linker(args: argparse.Namespace) -> int:
     for split in ("train", "dev"):
         right, n = ranking_accuracy(splits[split], weights)
         print(f"{split}: {right} of {n} pronouns linked to their speaker ({right / max(n, 1):.3f}), gold spans")
-    out = args.out or str(resources.files("factattr.model").joinpath(RANKER_FILE))
+    out = args.out or str(ranker_path())
     write_ranker(weights, out)
     print(f"{out}: {weights['pronouns']} pronouns, {weights['candidates']} candidates")
     return 0

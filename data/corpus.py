@@ -349,7 +349,7 @@ def load_data(config) -> LoadedData:
         CorpusError: a file breaks the format, an id repeats across sources, a stand-off article is missing
             from its texts or its text changed; every problem is listed with file, line and article.
     """
-    from .standoff import read_standoff, read_texts
+    from .standoff import read_standoff_files
 
     labels = config.labels.label_lists()
     seen: dict[str, str] = {}
@@ -370,11 +370,8 @@ def load_data(config) -> LoadedData:
                         "other sources only", source.name, source.texts)
             continue
         else:
-            texts = read_texts(source.texts)
-            for path in source.annotations:
-                ok, bad = read_standoff(path, texts, labels, seen)
-                found += ok
-                problems += bad
+            found, bad = read_standoff_files(source.annotations, source.texts, labels, seen)
+            problems += bad
         found = [article.with_origin(source.name) for article in found]
         if source.spans:
             found, bad = attach_spans(found, source.spans, attributed(config))

@@ -184,3 +184,15 @@ def read_standoff(annotations: str | Path, texts: str | Path | dict[str, dict], 
         if not found:
             articles.append(Article.from_dict(article))
     return articles, problems
+
+
+def read_standoff_files(annotations: Iterable[str | Path], texts: str | Path, labels,
+                        seen_ids: dict[str, str]) -> tuple[list, list]:
+    """:func:`read_standoff` over several stand-off files that share one texts file, read once."""
+    by_id = read_texts(texts)
+    articles, problems = [], []
+    for path in annotations:
+        found, bad = read_standoff(path, by_id, labels, seen_ids)
+        articles += found
+        problems += bad
+    return articles, problems

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from factattr.config import Config
 from factattr.data.corpus import Problem, attributed, config_splits, raise_problems, read_corpus
 from factattr.data.spans import attach_spans
-from factattr.data.standoff import read_standoff, read_texts
+from factattr.data.standoff import read_standoff_files
 from factattr.data.segment import segment
 from factattr.data.types import Article
 from factattr.errors import ConfigError
@@ -218,11 +218,7 @@ def evaluation_articles(config: Config, data: Sequence[str] | None, spans: Seque
 def _joined(annotations: Sequence[str], texts: str, config: Config) -> list[Article]:
     """Stand-off annotation files joined with their texts and validated; every problem (a missing or changed
     text, a bad label) is a :class:`CorpusError` naming the file, line and article."""
-    by_id, seen, articles, problems = read_texts(texts), {}, [], []
-    for path in annotations:
-        found, bad = read_standoff(path, by_id, config.labels.label_lists(), seen)
-        articles += found
-        problems += bad
+    articles, problems = read_standoff_files(annotations, texts, config.labels.label_lists(), {})
     raise_problems(problems)
     return articles
 

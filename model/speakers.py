@@ -1,7 +1,8 @@
 """Speakers as entities: which earlier mention a pronoun or a bare role stands for, and which mentions of
 an article name one speaker.
 
-A documented rule, not a learned scorer (``ANNOTATION_NOTES.md`` section 21.7 is what it imitates):
+Documented rules and, for pronouns, a small learned ranker (``ANNOTATION_NOTES.md`` section 21.7 is what
+they imitate):
 
 1. A *name* that repeats the surname (last word) of an earlier, longer name is that speaker ("Dillon"
    after "Col. Ryan Dillon", "Abadi" after "Haider al-Abadi"), a person's name joining a person and a
@@ -77,8 +78,9 @@ ROLE_OPENERS = {"the", "this", "that", "his", "her", "its", "their", "another"}
 ROLE_SYNONYMS = {"monitor": {"observatory"}, "watchdog": {"observatory"}, "group": {"observatory"},
                  "agency": {"sana", "afp", "reuters", "ap", "aamaq", "anadolu", "tass", "ria"},
                  "statement": {"command", "ministry", "coalition", "army", "centcom"}}
-# Documents that stand for their issuer (notes 21.1): "the statement added".
+# The pronoun ranker's weights, package data beside this module (written by ``factattr fit-linker``).
 RANKER_FILE = "pronoun_ranker.json"
+# Documents that stand for their issuer (notes 21.1): "the statement added".
 DOCUMENTS = {"statement", "statements", "report", "letter", "communique", "announcement", "video", "footage"}
 PARTICLES = {"al", "el", "ad", "as", "ash", "bin", "ibn", "abu", "de", "of", "the", "and"}
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
@@ -166,13 +168,18 @@ def _given_names():
     return Detector(case_sensitive=False), places
 
 
+def _given_gender(word: str) -> str | None:
+    """The dictionary's gender of a capitalised word that is no place ("male", "mostly_female", "andy",
+    "unknown"...), or None for a word that cannot be a given name."""
+    if not word[:1].isupper() or word.isupper() or word.lower() in PERSON_WORDS | PARTY_WORDS:
+        return None
+    detector, places = _given_names()
+    return None if word.lower() in places else detector.get_gender(word)
+
+
 def is_given_name(word: str) -> bool:
     """A capitalised given name that is no place ("Manal", "Ahmad", "Ryan"; not "Syria" or "Jordan")."""
-    if not word[:1].isupper() or word.isupper() or word.lower() in PERSON_WORDS | PARTY_WORDS:
-        return False
-    detector, places = _given_names()
-    return word.lower() not in places and detector.get_gender(word) in ("male", "female", "mostly_male",
-                                                                        "mostly_female")
+    return _given_gender(word) in ("male", "female", "mostly_male", "mostly_female")
 
 
 def gender(text: str) -> str | None:
@@ -181,8 +188,8 @@ def gender(text: str) -> str | None:
     word ("spokeswoman"); None when neither says."""
     words = _WORD.findall(text)
     for i, word in enumerate(words):
-        if (len(words) == 1 or i + 1 < len(words) and _capitalised(words[i + 1])) and is_given_name(word):
-            found = _given_names()[0].get_gender(word)
+        if len(words) == 1 or i + 1 < len(words) and _capitalised(words[i + 1]):
+            found = _given_gender(word)
             if found in ("male", "female"):
                 return found
     lowered = {w.lower() for w in words}
@@ -220,12 +227,8 @@ def _head(text: str) -> str:
 def _pronoun_fits(mention: Mention, earlier: list[Mention], typed: dict | None = None) -> list[Mention]:
     """The ``earlier`` mentions a pronoun can stand for by number and type, each typed by the text in
     ``typed`` (its entity's naming span: "Dillon" is the person "Col. Ryan Dillon") or by its own."""
-    wanted = PRONOUNS[mention.text.strip().lower()]
     typed = typed or {}
-    texts = [(m, typed.get(m, m).text) for m in earlier]
-    if wanted is None:
-        return [m for m, text in texts if is_plural(text)]
-    return [m for m, text in texts if not is_plural(text) and is_person(text) == (wanted == "person")]
+    return [m for m in earlier if False not in _fits(mention, typed.get(m, m).text)]
 
 
 def _role_fits(mention: Mention, earlier: list[Mention]) -> tuple[list[Mention], list[Mention]] | None:
@@ -271,7 +274,7 @@ def pronoun_features(pronoun: Mention, candidates: list[Mention], spoken: list[M
     mentions (``spoken``, any kind) and narrated names, in text order; ``naming`` maps a mention to its
     entity's naming span, which types it."""
     entity_of = [naming.get(m, m) for m in spoken]
-    fitting = [c for c in candidates if all(x is not False for x in _fits(pronoun, naming.get(c, c).text))]
+    fitting = _pronoun_fits(pronoun, candidates, naming)
     said = set(spoken)
     wanted_gender = PRONOUN_GENDER.get(pronoun.text.strip().lower())
     rows = []
@@ -301,13 +304,18 @@ def pronoun_features(pronoun: Mention, candidates: list[Mention], spoken: list[M
     return rows[::-1]
 
 
+def ranker_path():
+    """Where the package keeps the ranker's weights."""
+    return resources.files("factattr.model").joinpath(RANKER_FILE)
+
+
 @lru_cache(maxsize=1)
 def pronoun_ranker() -> dict | None:
     """The ranker's weights (``{"features": [...], "coef": [...], "intercept": float}``), or None when the
     package has none (the rule decides then)."""
     try:
-        text = resources.files("factattr.model").joinpath(RANKER_FILE).read_text(encoding="utf-8")
-    except (FileNotFoundError, OSError):
+        text = ranker_path().read_text(encoding="utf-8")
+    except OSError:
         return None
     return json.loads(text)
 
