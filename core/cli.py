@@ -295,17 +295,17 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 def cmd_fit_linker(args: argparse.Namespace) -> int:
     from .data.corpus import config_splits
     from .model.speakers import ranker_path
-    from .training.linker import fit_pronoun_ranker, ranking_accuracy, write_ranker
+    from .training.linker import fit_linker, ranking_accuracy, write_linker
 
     config = _config(args.config or DEFAULT_CONFIG, args.set)
     splits = config_splits(config)
-    weights = fit_pronoun_ranker(splits["train"])
+    weights = fit_linker(splits["train"])
     for split in ("train", "dev"):
-        right, n = ranking_accuracy(splits[split], weights)
-        print(f"{split}: {right} of {n} pronouns linked to their speaker ({right / max(n, 1):.3f}), gold spans")
+        for kind, (right, n) in ranking_accuracy(splits[split], weights).items():
+            print(f"{split}: {right} of {n} {kind}s linked to their speaker ({right / max(n, 1):.3f}), gold spans")
     out = args.out or str(ranker_path())
-    write_ranker(weights, out)
-    print(f"{out}: {weights['pronouns']} pronouns, {weights['candidates']} candidates")
+    write_linker(weights, out)
+    print(f"{out}: " + ", ".join(f"{w['examples']} {kind}s ({w['candidates']} candidates)" for kind, w in weights.items()))
     return 0
 
 
@@ -484,8 +484,8 @@ def _add_data_tools(sub) -> None:
     p.add_argument("--similarity", type=float, help="TF-IDF cosine at least this (default: as training checks)")
     p.set_defaults(func=cmd_overlap)
 
-    p = sub.add_parser("fit-linker", help="fit the pronoun ranker of speaker linking on the training split's "
-                                          "annotated speaker links (writes the package's pronoun_ranker.json)")
+    p = sub.add_parser("fit-linker", help="fit the pronoun and role rankers of speaker linking on the training split's "
+                                          "annotated speaker links (writes the package's linker.json)")
     p.add_argument("--config", help=f"config whose data and split to fit on (default: {DEFAULT_CONFIG})")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key")
     p.add_argument("--out", help="where to write the weights (default: the installed package's model folder)")

@@ -136,6 +136,28 @@ def span_f1(pairs: Sequence[tuple[dict | None, dict | None]]) -> dict:
     return out
 
 
+def b_cubed(articles: Sequence[tuple[Sequence, Sequence]]) -> dict:
+    """B-cubed precision, recall and F1 (Bagga and Baldwin 1998) of predicted speaker entities against gold
+    ones, one ``(gold ids, predicted ids)`` pair per article (mention i's entity on each side): for each
+    mention, the share of its predicted entity's mentions that share its gold entity (precision) and of
+    its gold entity's mentions that share its predicted one (recall), averaged over all mentions. Merging
+    two speakers costs precision, splitting one costs recall."""
+    precision = recall = 0.0
+    n = 0
+    for where, (gold, predicted) in enumerate(articles):
+        if len(gold) != len(predicted):
+            raise ValueError(f"b_cubed: article {where} has {len(gold)} gold and {len(predicted)} predicted entity ids; "
+                             "give one of each per mention")
+        for g, p in zip(gold, predicted):
+            both = sum(1 for g2, p2 in zip(gold, predicted) if g2 == g and p2 == p)
+            precision += both / list(predicted).count(p)
+            recall += both / list(gold).count(g)
+        n += len(gold)
+    precision, recall = (precision / n, recall / n) if n else (0.0, 0.0)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"mentions": n, "precision": precision, "recall": recall, "f1": f1}
+
+
 def link_verdict(target: dict | None, naming: dict, mentions: Sequence[dict]) -> tuple[bool, bool]:
     """Whether a predicted link ``target`` (``None``: no link) points at the gold ``naming`` span, and
     whether it points at that or any of the speaker's other gold ``mentions`` (``{"start", "end"}`` each)."""

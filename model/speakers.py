@@ -1,8 +1,9 @@
 """Speakers as entities: which earlier mention a pronoun or a bare role stands for, and which mentions of
 an article name one speaker.
 
-Documented rules and, for pronouns, a small learned ranker (``ANNOTATION_NOTES.md`` section 21.7 is what
-they imitate):
+Documented rules and, for pronouns and roles, two small learned rankers (``ANNOTATION_NOTES.md`` section
+21.7 is what they imitate; weights in ``linker.json``, fitted on the training split's annotated links by
+``factattr fit-linker``, :mod:`factattr.training.linker`):
 
 1. A *name* that repeats the surname (last word) of an earlier, longer name is that speaker ("Dillon"
    after "Col. Ryan Dillon", "Abadi" after "Haider al-Abadi"), a person's name joining a person and a
@@ -11,19 +12,23 @@ they imitate):
    surname.
 2. A *pronoun* ("he", "she", "it", "they") stands for the earlier speaker mention or narrated name that
    a small learned ranker scores highest (:func:`pronoun_features`: distance, person or party, number,
-   gender, the last speaker, how often its speaker spoke; weights in ``pronoun_ranker.json``, fitted on
-   the training split's annotated links by ``factattr fit-linker``). Without the weights, the rule: the
+   gender, the last speaker, how often its speaker spoke). Without the weights, the rule: the
    nearest earlier speaker mention that is not itself a pronoun or role, preferring a person for he/she, a
    party for it and a group for they; with no speaker before it, the nearest fitting name in the
    narration. Either way a mention is typed by its entity's naming span: "Dillon" is a person once "Col.
    Ryan Dillon" named him.
 3. A *document* standing for its issuer ("the statement", "the letter") stands for the nearest earlier
    speaker whose own sentence names such a document ("the U.S. military said in a statement").
-4. A *role* ("the spokesman", "the ministry", "the monitor", "the AFP photographer") stands for the nearest
-   earlier speaker mention of its type (person or party) sharing its head noun ("the Russian Defence
-   Ministry"), else such a name in the narration, else the nearest speaker sharing its head noun or its
-   type. A role qualified by names ("the AFP photographer", "the Turkish military") only stands for a
-   mention holding those names; with none before it, it names its speaker itself.
+4. A *role* ("the spokesman", "the ministry", "the monitor", "the AFP photographer") stands for the
+   earlier speaker mention or narrated name that the role ranker scores highest, or for nobody earlier
+   when that scores highest (:func:`role_features`: head noun and words shared, person or party, number,
+   distance, the last speaker, and how often the head noun names its speaker itself:
+   "The army general command" or "the coalition" said first is a naming, not the last party that spoke).
+   Without the weights, the rule: the nearest earlier speaker mention of its type (person or party)
+   sharing its head noun ("the Russian Defence Ministry"), else such a name in the narration, else the
+   nearest speaker sharing its head noun or its type. Either way, a role qualified by names ("the AFP
+   photographer", "the Turkish military") only stands for a mention holding those names (the ranker
+   weighs it); with none before it, it names its speaker itself.
 
 Real reports often name a speaker once in a narrated sentence ("Dr X treated the wounded ...") and quote
 "he" or "the group" afterwards, hence the narrated names (runs of capitalised words: a person, or an
@@ -78,8 +83,8 @@ ROLE_OPENERS = {"the", "this", "that", "his", "her", "its", "their", "another"}
 ROLE_SYNONYMS = {"monitor": {"observatory"}, "watchdog": {"observatory"}, "group": {"observatory"},
                  "agency": {"sana", "afp", "reuters", "ap", "aamaq", "anadolu", "tass", "ria"},
                  "statement": {"command", "ministry", "coalition", "army", "centcom"}}
-# The pronoun ranker's weights, package data beside this module (written by ``factattr fit-linker``).
-RANKER_FILE = "pronoun_ranker.json"
+# The rankers' weights, package data beside this module (written by ``factattr fit-linker``).
+RANKER_FILE = "linker.json"
 # Documents that stand for their issuer (notes 21.1): "the statement added".
 DOCUMENTS = {"statement", "statements", "report", "letter", "communique", "announcement", "video", "footage"}
 PARTICLES = {"al", "el", "ad", "as", "ash", "bin", "ibn", "abu", "de", "of", "the", "and"}
@@ -304,15 +309,81 @@ def pronoun_features(pronoun: Mention, candidates: list[Mention], spoken: list[M
     return rows[::-1]
 
 
+# The role ranker's features: a candidate's, and the row for nobody earlier's (zero in each other's rows).
+CANDIDATE_FEATURES = ("log_distance", "nearest", "beyond_second", "narrated", "pronoun", "role", "same_head",
+                      "nearest_same_head", "word_overlap", "names_missing", "type_clash", "number_clash",
+                      "last_speaker", "times_spoken")
+NOBODY_FEATURES = ("nobody", "nobody_words", "nobody_same_head", "nobody_overlap", "nobody_names",
+                   "nobody_document", "nobody_person", "nobody_plural")
+
+
+def role_features(role: Mention, candidates: list[Mention], spoken: list[Mention], naming: dict,
+                  text: str | None = None) -> list[dict[str, float]]:
+    """One feature row per candidate antecedent of a bare ``role`` ("the coalition", "the statement", "the
+    spokesman"), as :func:`pronoun_features` (``candidates`` in text order), and a last row for *nobody
+    earlier*: many a "role" names its speaker first ("The army general command said ..."), and linking it
+    to the last party that spoke would merge two speakers."""
+    head = _head(role.text)
+    heads = {head} | ROLE_SYNONYMS.get(head, set())
+    own = {w for w in _words(role.text) if w not in ROLE_OPENERS and w not in DETERMINERS}
+    names = {w.lower() for w in _role_names(role.text) or []}
+    person, plural = is_person(role.text), is_plural(role.text)
+    said = set(spoken)
+    entity_of = [naming.get(m, m) for m in spoken]
+    shared = []
+    for candidate in candidates:
+        typed = naming.get(candidate, candidate).text
+        words = _name_parts(candidate.text) | _name_parts(typed)
+        shared.append((bool(head) and bool(heads & words), len(own & words) / max(len(own), 1), names <= words))
+    same_head = [k for k, (h, _, _) in enumerate(shared) if h]
+    rows = []
+    for k, candidate in enumerate(candidates):
+        typed = naming.get(candidate, candidate).text
+        kind = kind_of(candidate.text) if candidate in said else "narrated"
+        has_head, overlap, has_names = shared[k]
+        rank = len(candidates) - 1 - k
+        rows.append({
+            "log_distance": math.log1p(max(role.start - candidate.end, 0) / 100),
+            "nearest": float(rank == 0),
+            "beyond_second": float(rank >= 2),
+            "narrated": float(kind == "narrated"),
+            "pronoun": float(kind == "pronoun"),
+            "role": float(kind == "role"),
+            "same_head": float(has_head),
+            "nearest_same_head": float(bool(same_head) and same_head[-1] == k),
+            "word_overlap": overlap,
+            "names_missing": float(not has_names),
+            "type_clash": float(is_person(typed) != person),
+            "number_clash": float(is_plural(typed) != plural),
+            "last_speaker": float(bool(spoken) and spoken[-1] == candidate),
+            "times_spoken": math.log1p(entity_of.count(naming.get(candidate, candidate))),
+            **dict.fromkeys(NOBODY_FEATURES, 0.0),
+        })
+    nobody = dict.fromkeys(CANDIDATE_FEATURES, 0.0)
+    nobody.update({
+        "nobody": 1.0,
+        "nobody_words": float(len(own)),                  # "the army general command" says more than "the army"
+        "nobody_same_head": float(not same_head),
+        "nobody_overlap": float(not any(overlap for _, overlap, _ in shared)),
+        "nobody_names": float(bool(names)),
+        "nobody_document": float(head in DOCUMENTS),
+        "nobody_person": float(person),
+        "nobody_plural": float(plural),
+        # how often the head names its speaker itself: "the coalition" does, "the aid group" seldom
+        f"nobody_head={head}": 1.0,
+    })
+    return rows + [nobody]
+
+
 def ranker_path():
-    """Where the package keeps the ranker's weights."""
+    """Where the package keeps the linker's weights."""
     return resources.files("factattr.model").joinpath(RANKER_FILE)
 
 
 @lru_cache(maxsize=1)
-def pronoun_ranker() -> dict | None:
-    """The ranker's weights (``{"features": [...], "coef": [...], "intercept": float}``), or None when the
-    package has none (the rule decides then)."""
+def linker_weights() -> dict | None:
+    """The rankers' weights, ``{"pronoun": ranker, "role": ranker}`` with ``ranker = {"features": [...],
+    "coef": [...]}``, or None when the package has none (the rules decide then)."""
     try:
         text = ranker_path().read_text(encoding="utf-8")
     except OSError:
@@ -320,15 +391,29 @@ def pronoun_ranker() -> dict | None:
     return json.loads(text)
 
 
+def _best(rows: list[dict[str, float]], ranker: dict) -> int:
+    scores = [sum(w * row.get(name, 0.0) for name, w in zip(ranker["features"], ranker["coef"])) for row in rows]
+    return max(range(len(scores)), key=scores.__getitem__)
+
+
 def _ranked(mention: Mention, spoken: list[Mention], narrated: list[Mention], naming: dict,
             ranker: dict) -> Mention | None:
-    """The candidate the ranker scores highest (None when there is none)."""
+    """The candidate the pronoun ranker scores highest (None when there is none)."""
     candidates = sorted(spoken + narrated, key=lambda m: m.start)
     if not candidates:
         return None
-    rows = pronoun_features(mention, candidates, spoken, naming)
-    scores = [sum(w * row[name] for name, w in zip(ranker["features"], ranker["coef"])) for row in rows]
-    return candidates[max(range(len(scores)), key=scores.__getitem__)]
+    return candidates[_best(pronoun_features(mention, candidates, spoken, naming), ranker)]
+
+
+def _ranked_role(mention: Mention, spoken: list[Mention], narrated: list[Mention], naming: dict,
+                 ranker: dict, text: str | None = None) -> Mention | None:
+    """The candidate the role ranker scores highest, or None when it scores *nobody earlier* highest."""
+    issuers = _issuers(mention, [m for m in spoken if naming.get(m, m) == m], text)
+    if issuers:
+        return issuers[-1]                   # rule 3: "the statement" is who issued one
+    candidates = sorted(spoken + narrated, key=lambda m: m.start)
+    best = _best(role_features(mention, candidates, spoken, naming, text), ranker)
+    return candidates[best] if best < len(candidates) else None
 
 
 def _antecedent(mention: Mention, spoken: list[Mention], narrated: list[Mention],
@@ -372,16 +457,16 @@ def narrated_names(text: str, mentions: list[Mention]) -> list[Mention]:
     return out
 
 
-def resolve(mentions: list[Mention], text: str | None = None, ranker: bool = True) -> list[Mention]:
+def resolve(mentions: list[Mention], text: str | None = None, ranker: bool | dict = True) -> list[Mention]:
     """For each speaker mention of one article (in text order), the naming span of its entity: itself for
     a first naming, the fuller earlier name for a repeated surname, the antecedent's naming span for a
     pronoun or role (itself when nothing earlier fits). With the article's ``text``, names in its
-    narration are candidates too. ``ranker=False`` links pronouns by the rule even where the package has
-    the ranker's weights."""
+    narration are candidates too. ``ranker=False`` links pronouns and roles by the rules even where the
+    package has the rankers' weights; a dict of weights (:func:`linker_weights`'s form) ranks with those."""
     narrated = narrated_names(text, mentions) if text else []
     naming_of: dict[Mention, Mention] = {m: m for m in narrated}
     named: list[Mention] = []                # non-referring mentions seen so far
-    weights = pronoun_ranker() if ranker else None
+    weights = ranker if isinstance(ranker, dict) else linker_weights() if ranker else None
     for k, mention in enumerate(mentions):
         if kind_of(mention.text) == "name":
             surname = (_words(mention.text)[-1:] or [""])[0]
@@ -394,9 +479,12 @@ def resolve(mentions: list[Mention], text: str | None = None, ranker: bool = Tru
             named.append(mention)
         else:
             before = [m for m in narrated if m.end <= mention.start]
-            antecedent = (_ranked(mention, mentions[:k], before, naming_of, weights)
-                          if weights is not None and is_pronoun(mention.text)
-                          else _antecedent(mention, named, before, text, naming_of))
+            if weights is not None and is_pronoun(mention.text):
+                antecedent = _ranked(mention, mentions[:k], before, naming_of, weights["pronoun"])
+            elif weights is not None and "role" in weights:
+                antecedent = _ranked_role(mention, mentions[:k], before, naming_of, weights["role"], text)
+            else:
+                antecedent = _antecedent(mention, named, before, text, naming_of)
             naming_of[mention] = naming_of[antecedent] if antecedent is not None else mention
             if antecedent is None and not is_pronoun(mention.text):
                 named.append(mention)        # "the Turkish military" first: a naming after all
@@ -404,7 +492,7 @@ def resolve(mentions: list[Mention], text: str | None = None, ranker: bool = Tru
 
 
 def links_and_entities(mentions: list[Mention], text: str | None = None,
-                       ranker: bool = True) -> tuple[list[Mention | None], list[int]]:
+                       ranker: bool | dict = True) -> tuple[list[Mention | None], list[int]]:
     """For each mention (text order): ``refers_to``, the naming span of a pronoun's or role's speaker (else
     None), and an entity number shared by the mentions that resolve to one naming span."""
     resolved = resolve(mentions, text, ranker)
@@ -414,7 +502,8 @@ def links_and_entities(mentions: list[Mention], text: str | None = None,
     return links, [ids.setdefault(naming, len(ids)) for naming in resolved]
 
 
-def link_speakers(mentions: list[Mention], text: str | None = None, ranker: bool = True) -> list[Mention | None]:
+def link_speakers(mentions: list[Mention], text: str | None = None,
+                  ranker: bool | dict = True) -> list[Mention | None]:
     """``refers_to`` of each mention: the naming span of a pronoun's or role's speaker, else None."""
     return links_and_entities(mentions, text, ranker)[0]
 

@@ -13,7 +13,7 @@ from factattr.data.spans import attach_spans
 from factattr.data.standoff import text_hash
 from factattr.data.types import Article
 from factattr.eval.baselines import rule_spans
-from factattr.eval.metrics import linking_accuracy
+from factattr.eval.metrics import b_cubed, linking_accuracy
 from factattr.eval.span_report import SpanCase, entity_mentions, span_errors, span_results
 
 from .conftest import REPO, make_article, tiny_overrides
@@ -287,3 +287,16 @@ def test_evaluate_joins_stand_off_data_with_its_texts(span_report, tmp_path, cap
     assert main(["evaluate", "--checkpoint", span_report.results["checkpoint"], "--texts",
                  str(tmp_path / "texts.jsonl")]) != 0                  # --texts without --data
     assert "--texts go with --data" in capsys.readouterr().err
+
+
+def test_b_cubed_charges_a_merge_to_precision_and_a_split_to_recall():
+    gold = ["A", "A", "B"]
+    assert b_cubed([(gold, [1, 1, 2])])["f1"] == 1.0
+    merged = b_cubed([(gold, [1, 1, 1])])                 # B joined A: each mention's entity is 2/3 right
+    assert merged["recall"] == 1.0 and merged["precision"] == pytest.approx((2 / 3 + 2 / 3 + 1 / 3) / 3)
+    split = b_cubed([(gold, [1, 2, 3])])                  # A cut in two
+    assert split["precision"] == 1.0 and split["recall"] == pytest.approx((1 / 2 + 1 / 2 + 1) / 3)
+    # articles never share an entity, even under one id
+    assert b_cubed([(["A"], [1]), (["A"], [1])]) == {"mentions": 2, "precision": 1.0, "recall": 1.0, "f1": 1.0}
+    with pytest.raises(ValueError, match="article 0 has 2 gold and 1 predicted"):
+        b_cubed([(["A", "B"], [1])])

@@ -96,8 +96,10 @@ def test_names_in_the_narration_are_candidates_for_roles_of_their_head_noun():
     text = ("Doctors of the Union of Syrian Medical Relief Organisations reached the town on Monday. "
             "Activists said the road was cut. The union said three clinics were hit.")
     ms = mentions(text, "Activists", "The union")
-    assert link_speakers(ms)[1].text == "Activists"   # the speaker mentions alone hold no union
-    assert "Union of Syrian Medical Relief Organisations" in link_speakers(ms, text)[1].text
+    assert link_speakers(ms, ranker=False)[1].text == "Activists"   # the rule, with no union among the speakers
+    assert link_speakers(ms)[1] is None                             # the ranker: nobody earlier
+    for ranker in (True, False):
+        assert "Union of Syrian Medical Relief Organisations" in link_speakers(ms, text, ranker)[1].text
 
 
 def test_a_pronoun_takes_a_narrated_name_only_when_no_speaker_came_before():
@@ -160,8 +162,8 @@ def test_a_surname_repeats_a_name_through_its_particle():
     assert resolve(ms, text)[1] == ms[0]               # "Abadi" is al-Abadi, so typed a person
 
 
-# The learned pronoun ranker (rule 2 with weights) and its fitting.
-from factattr.model.speakers import pronoun_features, pronoun_ranker  # noqa: E402
+# The learned rankers (rule 2 and rule 4 with weights) and their fitting.
+from factattr.model.speakers import linker_weights, pronoun_features, role_features  # noqa: E402
 
 from .conftest import REPO, SHARED  # noqa: E402
 
@@ -179,47 +181,107 @@ def test_pronoun_features_say_type_gender_and_who_spoke_last():
     assert minister["log_distance"] > observatory["log_distance"] > manal["log_distance"] >= 0
 
 
-def test_the_package_ranks_pronouns_and_the_rule_remains_without_weights():
-    assert pronoun_ranker() is not None and len(pronoun_ranker()["coef"]) == len(pronoun_ranker()["features"])
-    ms = mentions(TEXT, "The Syrian Observatory for Human Rights", "Col. Ryan Dillon", "It", "He")
+def test_role_features_describe_each_candidate_and_nobody_earlier():
+    text = ("Doctors Without Borders said 40 were wounded. State television said the army advanced. "
+            "The aid group said its clinic was hit.")
+    ms = mentions(text, "Doctors Without Borders", "State television", "The aid group")
+    naming = {m: m for m in ms}
+    msf, television, nobody = role_features(ms[2], ms[:2], ms[:2], naming, text)
+    assert television["last_speaker"] == 1 and television["nearest"] == 1 and msf["last_speaker"] == 0
+    assert msf["type_clash"] == television["type_clash"] == 0 and msf["same_head"] == 0
+    assert nobody["nobody"] == 1 and nobody["nobody_same_head"] == 1 and nobody["nobody_head=group"] == 1
+    assert nobody["nobody_words"] == 2 and all(nobody[k] == 0 for k in msf if not k.startswith("nobody"))
+    assert all(row.get(k, 0) == 0 for row in (msf, television) for k in nobody if k.startswith("nobody"))
+    assert msf["word_overlap"] == 0 and msf["log_distance"] > television["log_distance"]
+
+
+def test_the_package_ranks_pronouns_and_roles_and_the_rules_remain_without_weights():
+    weights = linker_weights()
+    assert weights is not None and set(weights) == {"pronoun", "role"}
+    assert all(len(w["coef"]) == len(w["features"]) for w in weights.values())
+    ms = mentions(TEXT, "The Syrian Observatory for Human Rights", "Col. Ryan Dillon", "It", "He", "Dillon",
+                  "The monitor")
     for ranker in (True, False):
         links = link_speakers(ms, TEXT, ranker=ranker)
-        assert [l.text for l in links[2:]] == ["The Syrian Observatory for Human Rights", "Col. Ryan Dillon"]
+        assert [l.text if l else None for l in links[2:]] == [
+            "The Syrian Observatory for Human Rights", "Col. Ryan Dillon", None,
+            "The Syrian Observatory for Human Rights"]
 
 
-def test_fitting_the_ranker_on_annotated_articles(tmp_path):
+def test_a_role_that_names_its_speaker_first_joins_nobody_earlier():
+    # "The army general command" is a first naming: linking it to the last party that spoke (the rule's
+    # fallback) would make state television the speaker of the command's claims, and of its "It"
+    text = ("State television said troops entered the city. The army general command said the capture "
+            "was an achievement. It said the jihadists had fled.")
+    ms = mentions(text, "State television", "The army general command", "It")
+    assert [l.text if l else None for l in link_speakers(ms, text, ranker=False)] == [
+        None, "State television", "State television"]
+    assert [l.text if l else None for l in link_speakers(ms, text)] == [None, None, "The army general command"]
+    ids = entities(ms, text)
+    assert ids[1] == ids[2] != ids[0]
+
+
+def _annotated(tmp_path, openers, third):
+    """Eight three-sentence articles with gold spans: two speakers from ``openers`` and a third sentence
+    whose speaker (``third(second)``: its text and kind) stands for the second."""
     from factattr.data.spans import attach_spans
     from factattr.data.standoff import text_hash
     from factattr.data.types import Article
-    from factattr.training.linker import fit_pronoun_ranker, ranking_accuracy, write_ranker
 
-    openers = [("Col. Ryan Dillon", "He"), ("The Syrian army", "It"), ("Residents", "They"), ("Sara Ahmed", "She")]
     articles, records = [], []
     for n in range(8):
-        (first, _), (second, pronoun) = openers[n % 4], openers[(n + 1) % 4]
-        parts = [f"{first} said 20 were killed.", f"{second} said the town fell.", f"{pronoun} added that more would come."]
+        first, second = openers[n % 4], openers[(n + 1) % 4]
+        speaker, kind = third(second)
+        parts = [f"{first} said 20 were killed.", f"{second} said the town fell.", f"{speaker} added that more would come."]
         text, bounds = " ".join(parts), []
         for part in parts:
             start = bounds[-1][1] + 1 if bounds else 0
             bounds.append((start, start + len(part)))
         sentences = [{"start": s, "end": e, "source": "other", "claim_type": "casualties"} for s, e in bounds]
         articles.append(Article.from_dict({"id": f"a{n}", "text": text, "sentences": sentences}))
-        spans = [(s, s + len(name)) for (s, _), name in zip(bounds, (first, second, pronoun))]
+        spans = [(s, s + len(name)) for (s, _), name in zip(bounds, (first, second, speaker))]
         records.append({"id": f"a{n}", "sha256": text_hash(text),
                         "entities": [{"entity": "E1", "start": spans[0][0], "end": spans[0][1]},
                                      {"entity": "E2", "start": spans[1][0], "end": spans[1][1]}],
-                        "sentences": [{"i": i, "speaker": {"start": s, "end": e, "kind": kind},
+                        "sentences": [{"i": i, "speaker": {"start": s, "end": e, "kind": k},
                                        "cue": {"start": e + 1, "end": e + 5 + (i == 2)}, "entity": "E2" if i else "E1"}
-                                      for i, ((s, e), kind) in enumerate(zip(spans, ("name", "name", "pronoun")))]})
+                                      for i, ((s, e), k) in enumerate(zip(spans, ("name", "name", kind)))]})
     path = tmp_path / "spans.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     attached, problems = attach_spans(articles, [str(path)])
     assert problems == []
-    weights = fit_pronoun_ranker(attached)
-    assert weights["pronouns"] == 8 and weights["candidates"] == 16
-    assert ranking_accuracy(attached, weights) == (8, 8)        # the last speaker, every time
-    write_ranker(weights, tmp_path / "ranker.json")
-    assert json.loads((tmp_path / "ranker.json").read_text(encoding="utf-8")) == weights
+    return attached
+
+
+def test_fitting_the_rankers_on_annotated_articles(tmp_path):
+    from factattr.training.linker import fit_linker, ranking_accuracy, write_linker
+
+    pronouns = {"Col. Ryan Dillon": "He", "SANA": "It", "Residents": "They", "Sara Ahmed": "She"}
+    roles = {"Col. Ryan Dillon": "The spokesman", "SANA": "The agency", "Residents": "The residents",
+             "Sara Ahmed": "The teacher"}
+    attached = (_annotated(tmp_path, list(pronouns), lambda second: (pronouns[second], "pronoun"))
+                + _annotated(tmp_path, list(roles), lambda second: (roles[second], "role")))
+    weights = fit_linker(attached)
+    assert weights["pronoun"]["examples"] == 8 and weights["pronoun"]["candidates"] == 16
+    assert weights["role"]["examples"] == 8 and weights["role"]["candidates"] == 24    # two and nobody earlier
+    assert ranking_accuracy(attached, weights) == {"pronoun": (8, 8), "role": (8, 8)}
+    write_linker(weights, tmp_path / "linker.json")
+    assert json.loads((tmp_path / "linker.json").read_text(encoding="utf-8")) == weights
+
+
+def test_cross_validation_fits_on_the_other_folds_and_counts_every_example_once(tmp_path):
+    from factattr.training.linker import cross_validate, gold_links
+
+    pronouns = {"Col. Ryan Dillon": "He", "SANA": "It", "Residents": "They", "Sara Ahmed": "She"}
+    attached = _annotated(tmp_path, list(pronouns), lambda second: (pronouns[second], "pronoun"))
+    roles = {"Col. Ryan Dillon": "The spokesman", "SANA": "The agency", "Residents": "The residents",
+             "Sara Ahmed": "The teacher"}
+    attached += _annotated(tmp_path, list(roles), lambda second: (roles[second], "role"))
+    figures = cross_validate(attached, folds=4)
+    assert figures["decisions"]["pronoun"][1] == figures["links"]["pronoun"][1] == 8
+    assert figures["decisions"]["role"][1] == figures["links"]["role"][1] == 8
+    assert figures["rules"] == gold_links(attached, False) == {"pronoun": (8, 8), "role": (8, 8)}
+    assert figures["links"]["pronoun"] == (8, 8)
 
 
 @pytest.mark.skipif(not (SHARED / "realtrain" / "articles.jsonl").is_file(), reason="needs ../shared/realtrain")
@@ -227,11 +289,14 @@ def test_the_shipped_weights_are_the_fit_of_the_default_training_split(tmp_path,
     from factattr.cli import main
 
     assert main(["fit-linker", "--config", str(REPO / "configs" / "default.yaml"), "--out", str(tmp_path / "w.json")]) == 0
-    assert "dev:" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "dev:" in out and "roles linked" in out
     fitted = json.loads((tmp_path / "w.json").read_text(encoding="utf-8"))
-    shipped = json.loads((REPO / "model" / "pronoun_ranker.json").read_text(encoding="utf-8"))
-    assert fitted["features"] == shipped["features"] and fitted["pronouns"] == shipped["pronouns"]
-    assert fitted["coef"] == pytest.approx(shipped["coef"], abs=1e-4)
+    shipped = json.loads((REPO / "model" / "linker.json").read_text(encoding="utf-8"))
+    for kind in ("pronoun", "role"):
+        assert fitted[kind]["features"] == shipped[kind]["features"]
+        assert fitted[kind]["examples"] == shipped[kind]["examples"]
+        assert fitted[kind]["coef"] == pytest.approx(shipped[kind]["coef"], abs=1e-3)
 
 
 @pytest.mark.parametrize("text,person", [("the general", True), ("The General Command", False),
