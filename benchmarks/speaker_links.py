@@ -1,4 +1,4 @@
-"""How well the speaker-linking rule (factattr.model.speakers) finds who "he", "it" or "the spokesman" is,
+"""How well speaker linking (factattr.model.speakers) finds who "he", "it" or "the spokesman" is,
 on the annotated spans (data/spans/spans.jsonl), given the gold speaker spans.
 
     python benchmarks/speaker_links.py [--config configs/default.yaml] [--no-text] [--errors 20]
@@ -9,11 +9,12 @@ Prints, per split of the config's data and origin (written, real), for pronoun s
 and both: the share whose predicted naming span is the annotated one (overlapping), and the share whose
 link points at a mention of the right speaker (the naming span, or another speaker mention of the same
 annotated entity); then how well the predicted speaker entities match the annotated ones over every
-speaker mention (B-cubed), which also counts a mention linked where it names a speaker of its own. The rule was developed on the train and dev splits; test is the held-back check, and
-each ``--extra NAME DATA SPANS [TEXTS]`` adds an evaluation-only set (a corpus file, or stand-off labels
-with their texts file) as the split NAME.
+speaker mention (B-cubed), which also counts a mention linked where it names a speaker of its own. The
+rules and rankers were developed on the train and dev splits; test is the held-back check, and each
+``--extra NAME DATA SPANS [TEXTS]`` adds an evaluation-only set (a corpus file, or stand-off labels with
+their texts file) as the split NAME.
 ``--no-text`` links without the article's narration (speaker mentions only), as the rule did first;
-``--rule`` links pronouns by the rule instead of the learned ranker.
+``--rule`` links pronouns and roles by the rules instead of the learned rankers.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(REPO / "configs" / "default.yaml"))
     parser.add_argument("--no-text", action="store_true", help="candidates from speaker mentions only")
-    parser.add_argument("--rule", action="store_true", help="pronouns by the rule, not the learned ranker")
+    parser.add_argument("--rule", action="store_true", help="pronouns and roles by the rules, not the learned rankers")
     parser.add_argument("--errors", type=int, default=0, help="print this many wrong links of each split")
     parser.add_argument("--extra", nargs="+", action="append", default=[], metavar="NAME DATA SPANS [TEXTS]",
                         help="an evaluation-only set: its name, corpus (or stand-off) file, span file and, for "

@@ -1,8 +1,9 @@
 """Classification metrics for one head: per-label P/R/F1, macro/weighted F1, confusion, calibration; span
-F1 and speaker-linking accuracy."""
+F1, speaker-linking accuracy and B-cubed of speaker entities."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Sequence
 
 import numpy as np
@@ -148,10 +149,10 @@ def b_cubed(articles: Sequence[tuple[Sequence, Sequence]]) -> dict:
         if len(gold) != len(predicted):
             raise ValueError(f"b_cubed: article {where} has {len(gold)} gold and {len(predicted)} predicted entity ids; "
                              "give one of each per mention")
+        both, gold_size, predicted_size = Counter(zip(gold, predicted)), Counter(gold), Counter(predicted)
         for g, p in zip(gold, predicted):
-            both = sum(1 for g2, p2 in zip(gold, predicted) if g2 == g and p2 == p)
-            precision += both / list(predicted).count(p)
-            recall += both / list(gold).count(g)
+            precision += both[g, p] / predicted_size[p]
+            recall += both[g, p] / gold_size[g]
         n += len(gold)
     precision, recall = (precision / n, recall / n) if n else (0.0, 0.0)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0

@@ -405,12 +405,20 @@ def _ranked(mention: Mention, spoken: list[Mention], narrated: list[Mention], na
     return candidates[_best(pronoun_features(mention, candidates, spoken, naming), ranker)]
 
 
+def document_issuer(mention: Mention, spoken: list[Mention], naming: dict, text: str | None) -> Mention | None:
+    """Rule 3 before the role ranker: for a document ("the statement"), the last of the earlier speaker
+    mentions naming their own speaker (``naming``) whose sentence names such a document; else None."""
+    issuers = _issuers(mention, [m for m in spoken if naming.get(m, m) == m], text)
+    return issuers[-1] if issuers else None
+
+
 def _ranked_role(mention: Mention, spoken: list[Mention], narrated: list[Mention], naming: dict,
                  ranker: dict, text: str | None = None) -> Mention | None:
-    """The candidate the role ranker scores highest, or None when it scores *nobody earlier* highest."""
-    issuers = _issuers(mention, [m for m in spoken if naming.get(m, m) == m], text)
-    if issuers:
-        return issuers[-1]                   # rule 3: "the statement" is who issued one
+    """The document's issuer (rule 3), else the candidate the role ranker scores highest, or None when it
+    scores *nobody earlier* highest."""
+    issuer = document_issuer(mention, spoken, naming, text)
+    if issuer is not None:
+        return issuer
     candidates = sorted(spoken + narrated, key=lambda m: m.start)
     best = _best(role_features(mention, candidates, spoken, naming, text), ranker)
     return candidates[best] if best < len(candidates) else None
@@ -481,7 +489,7 @@ def resolve(mentions: list[Mention], text: str | None = None, ranker: bool | dic
             before = [m for m in narrated if m.end <= mention.start]
             if weights is not None and is_pronoun(mention.text):
                 antecedent = _ranked(mention, mentions[:k], before, naming_of, weights["pronoun"])
-            elif weights is not None and "role" in weights:
+            elif weights is not None:
                 antecedent = _ranked_role(mention, mentions[:k], before, naming_of, weights["role"], text)
             else:
                 antecedent = _antecedent(mention, named, before, text, naming_of)

@@ -36,12 +36,20 @@ from scipy.special import logsumexp
 
 from factattr.errors import ConfigError
 from factattr.eval.metrics import link_verdict, spans_overlap
-from factattr.model.speakers import (Mention, _best, _issuers, is_pronoun, kind_of, link_speakers, narrated_names,
-                                     pronoun_features, resolve, role_features)
+from factattr.model.speakers import (Mention, _best, document_issuer, is_pronoun, kind_of, link_speakers,
+                                     narrated_names, pronoun_features, resolve, role_features)
 
 C = 3.0   # the regularisation: of 0.3, 1, 3 and 10, 3 and 10 cross-validated best on train plus dev
 KINDS = ("pronoun", "role")
 MIN_LEXICAL = 5   # examples a head noun needs to get a weight of its own
+
+
+def _speaker_mentions(article) -> tuple[list[dict], list[Mention]]:
+    """The article's annotated speaker marks (attached by :func:`factattr.data.spans.attach_spans`) in text
+    order, and each as a :class:`Mention`."""
+    marks = sorted((s.extra["speaker"] for s in article.sentences if s.extra.get("speaker")),
+                   key=lambda m: m["start"])
+    return marks, [Mention(m["start"], m["end"], article.text[m["start"]:m["end"]]) for m in marks]
 
 
 def linking_examples(articles: Sequence) -> dict[str, list[tuple[list[dict], list[bool]]]]:
@@ -50,12 +58,10 @@ def linking_examples(articles: Sequence) -> dict[str, list[tuple[list[dict], lis
     :func:`factattr.data.spans.attach_spans`)."""
     examples: dict[str, list] = {kind: [] for kind in KINDS}
     for article in articles:
-        marks = sorted((s.extra["speaker"] for s in article.sentences if s.extra.get("speaker")),
-                       key=lambda m: m["start"])
+        marks, mentions = _speaker_mentions(article)
         if not marks:
             continue
         text = article.text
-        mentions = [Mention(m["start"], m["end"], text[m["start"]:m["end"]]) for m in marks]
         narrated = narrated_names(text, mentions)
         naming = dict(zip(mentions, resolve(mentions, text, ranker=False)))
         naming.update({m: m for m in narrated})
@@ -70,7 +76,7 @@ def linking_examples(articles: Sequence) -> dict[str, list[tuple[list[dict], lis
                 right = [link_verdict({"start": naming[c].start, "end": naming[c].end}, gold, same)[1]
                          for c in candidates]
                 examples["pronoun"].append((pronoun_features(mention, candidates, mentions[:k], naming), right))
-            elif kind_of(mention.text) == "role" and not _issuers(mention, [m for m in mentions[:k] if naming[m] == m], text):
+            elif kind_of(mention.text) == "role" and document_issuer(mention, mentions[:k], naming, text) is None:
                 earlier = [m for m in same if m["end"] <= mention.start]
                 right = [any(spans_overlap({"start": m.start, "end": m.end}, g) for m in (c, naming[c])
                              for g in earlier + ([gold] if gold else []))
@@ -131,9 +137,7 @@ def gold_links(articles: Sequence, ranker: bool | dict = True) -> dict[str, tupl
     article's gold speaker mentions (``ranker``: the package's weights, False for the rules, or weights)."""
     out = {kind: [0, 0] for kind in KINDS}
     for article in articles:
-        marks = sorted((s.extra["speaker"] for s in article.sentences if s.extra.get("speaker")),
-                       key=lambda m: m["start"])
-        mentions = [Mention(m["start"], m["end"], article.text[m["start"]:m["end"]]) for m in marks]
+        marks, mentions = _speaker_mentions(article)
         for mark, link in zip(marks, link_speakers(mentions, article.text, ranker)):
             if mark.get("kind") in KINDS and mark.get("refers_to") is not None:
                 same = [m for m in marks if m.get("entity") == mark.get("entity")]
